@@ -1,0 +1,81 @@
+// What a Client is configured with, and what its log hook is told about each call.
+#pragma once
+
+#include <http_task/json.hpp>
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <functional>
+#include <string>
+#include <string_view>
+
+namespace http_task {
+
+// What the log hook sees of one finished call. The views are valid during the hook.
+struct CallRecord {
+  std::string_view id;      // the call's UUID
+  std::string_view method;  // as sent
+  std::string_view url;     // as sent, without "user:password@"
+  long http_status = 0;     // 0 when no HTTP answer came
+  std::chrono::nanoseconds duration{0};
+  const Json* retval = nullptr;  // the value on success
+  std::exception_ptr error;      // the error otherwise
+
+  bool ok() const noexcept { return retval != nullptr; }
+};
+
+// The line a Celery worker logged for the task, in the same shape:
+//   Task http_task.dispatch[f2cc8efc-...] processed: 100
+//   Task http_task.dispatch[f2cc8efc-...] raised: Invalid moon alignment.
+inline std::string celery_log_line(const CallRecord& record) {
+  std::string line = "Task http_task.dispatch[";
+  line.append(record.id);
+  if (record.retval) {
+    line += "] processed: ";
+    line += record.retval->dump();
+    return line;
+  }
+  line += "] raised: ";
+  try {
+    if (record.error) std::rethrow_exception(record.error);
+    line += "unknown error";
+  } catch (const std::exception& e) {
+    line += e.what();
+  } catch (...) {
+    line += "unknown exception";
+  }
+  return line;
+}
+
+struct ClientOptions {
+  // Celery had no timeout at all; a webhook that never answers must not hold a call
+  // forever. Both can be changed per call (CallOptions).
+  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds timeout{30'000};
+
+  // Redirects followed for GET and HEAD; other methods follow none unless a call
+  // asks (CallOptions::max_redirects). Only to http and https.
+  int max_redirects = 5;
+
+  // Connection caps; 0 is no cap. Calls over a cap wait for a connection (their wait
+  // counts in their timeout), they do not fail.
+  long max_host_connections = 0;
+  long max_total_connections = 0;
+
+  // Answers larger than this end in InvalidResponseError, counted as bytes arrive.
+  std::size_t max_response_bytes = 4 * 1024 * 1024;
+  // JSON nesting deeper than this is refused instead of parsed.
+  std::size_t max_json_depth = 128;
+  // How much of a non-2xx answer an HttpError keeps.
+  std::size_t max_error_body = 16 * 1024;
+
+  // libcurl's receive buffer per transfer (bytes; 0: libcurl's 16 KiB default).
+  long receive_buffer_size = 0;
+
+  // Called on the loop thread for every call that reached the loop, once it is
+  // finished; keep it quick. Silent when empty. Exceptions it throws are ignored.
+  std::function<void(const CallRecord&)> on_call_finished;
+};
+
+}  // namespace http_task

@@ -1,0 +1,99 @@
+// The state one call shares between its future (the user's threads) and whoever
+// completes it (the loop, a cancel, a shutdown). It completes exactly once: the first
+// complete() wins, later ones are no-ops, so value, error and cancel never race.
+#pragma once
+
+#include <http_task/detail/future/outcome.hpp>
+#include <http_task/detail/future/unique_function.hpp>
+#include <http_task/error.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <string>
+#include <utility>
+
+namespace http_task::detail {
+
+class CallState {
+ public:
+  explicit CallState(std::string id) : id_(std::move(id)) {}
+  CallState(const CallState&) = delete;
+  CallState& operator=(const CallState&) = delete;
+  virtual ~CallState() = default;
+
+  const std::string& id() const noexcept { return id_; }
+  bool ready() const noexcept { return ready_.load(std::memory_order_acquire); }
+
+  void wait() const {
+    if (ready()) return;
+    std::unique_lock<std::mutex> lock(mutex_);
+    cv_.wait(lock, [&] { return ready(); });
+  }
+
+  template <class Clock, class Duration>
+  bool wait_until(const std::chrono::time_point<Clock, Duration>& deadline) const {
+    if (ready()) return true;
+    std::unique_lock<std::mutex> lock(mutex_);
+    return cv_.wait_until(lock, deadline, [&] { return ready(); });
+  }
+
+  // Valid once ready(): never written again after that.
+  const Outcome& outcome() const noexcept { return outcome_; }
+  const Outcome& outcome_after_wait() const {
+    wait();
+    return outcome_;
+  }
+
+  // Returns false when the call had already completed (someone else won).
+  bool complete(Outcome outcome) {
+    UniqueFunction continuation;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (completed_) return false;
+      completed_ = true;
+      outcome_ = std::move(outcome);
+      ready_.store(true, std::memory_order_release);
+      continuation = std::move(continuation_);
+    }
+    cv_.notify_all();
+    if (continuation) continuation();
+    return true;
+  }
+
+  // Runs f once the call completes: right now, on this thread, if it already has;
+  // otherwise on the thread that completes it. One continuation per call.
+  void on_complete(UniqueFunction f) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!completed_) {
+        continuation_ = std::move(f);
+        return;
+      }
+    }
+    f();
+  }
+
+  // Completes the call with CancelledError and, when that won, stops its work.
+  bool cancel() {
+    if (!complete(Outcome::failure(CancelledError()))) return false;
+    on_cancelled();
+    return true;
+  }
+
+ protected:
+  // What a cancel must undo besides completing (a transfer releases its connection).
+  virtual void on_cancelled() {}
+
+ private:
+  mutable std::mutex mutex_;
+  mutable std::condition_variable cv_;
+  std::atomic<bool> ready_{false};
+  bool completed_ = false;
+  Outcome outcome_;
+  UniqueFunction continuation_;
+  std::string id_;
+};
+
+}  // namespace http_task::detail

@@ -1,0 +1,105 @@
+// The only door into the loop thread: other threads queue commands here and wake the
+// loop through an eventfd; libcurl handles are never touched from two threads.
+#pragma once
+
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace http_task::detail {
+
+class Transfer;
+
+class Inbox {
+ public:
+  enum class Kind { start, cancel };
+  struct Command {
+    Kind kind;
+    std::shared_ptr<Transfer> call;
+  };
+
+  Inbox() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
+    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
+  }
+  Inbox(const Inbox&) = delete;
+  Inbox& operator=(const Inbox&) = delete;
+  ~Inbox() { ::close(fd_); }
+
+  int fd() const noexcept { return fd_; }
+
+  // Returns false when the loop is closed: the caller must answer the call itself.
+  bool push(Command command) {
+    bool write_wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (closed_) return false;
+      queue_.push_back(std::move(command));
+      if (std::this_thread::get_id() == loop_thread_.load(std::memory_order_relaxed)) {
+        // The loop drains this before it sleeps again: no syscall needed.
+        self_posted_.store(true, std::memory_order_relaxed);
+      } else if (!wake_pending_) {
+        // One wake-up per batch: calls queued while one is pending ride along.
+        wake_pending_ = true;
+        write_wake = true;
+      }
+    }
+    if (write_wake) wake();
+    return true;
+  }
+
+  // Refuses every later command and wakes the loop so it can wind down.
+  void close() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closed_ = true;
+    }
+    wake();
+  }
+
+  bool closed() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return closed_;
+  }
+
+  // Loop thread: takes everything queued so far.
+  void take(std::vector<Command>& out) {
+    std::uint64_t counter;
+    while (::read(fd_, &counter, sizeof counter) > 0) {
+    }
+    self_posted_.store(false, std::memory_order_relaxed);
+    std::lock_guard<std::mutex> lock(mutex_);
+    out.swap(queue_);
+    wake_pending_ = false;
+  }
+
+  bool self_posted() const noexcept { return self_posted_.load(std::memory_order_relaxed); }
+  void set_loop_thread(std::thread::id id) noexcept {
+    loop_thread_.store(id, std::memory_order_relaxed);
+  }
+
+ private:
+  void wake() noexcept {
+    std::uint64_t one = 1;
+    // EAGAIN means the counter is already non-zero: the loop is awake anyway.
+    while (::write(fd_, &one, sizeof one) < 0 && errno == EINTR) {
+    }
+  }
+
+  int fd_;
+  mutable std::mutex mutex_;
+  std::vector<Command> queue_;
+  bool wake_pending_ = false;
+  bool closed_ = false;
+  std::atomic<bool> self_posted_{false};
+  std::atomic<std::thread::id> loop_thread_{};
+};
+
+}  // namespace http_task::detail

@@ -1,0 +1,156 @@
+// One call as the loop sees it: the request ready to go on the wire, its libcurl
+// handle while it runs, and the answer's bytes. Built and validated on the calling
+// thread, then owned by the loop thread until it finishes.
+#pragma once
+
+#include <http_task/client_options.hpp>
+#include <http_task/detail/call/form_encoding.hpp>
+#include <http_task/detail/call/url_query.hpp>
+#include <http_task/detail/future/call_state.hpp>
+#include <http_task/detail/loop/inbox.hpp>
+#include <http_task/dispatcher.hpp>
+#include <http_task/error.hpp>
+#include <http_task/request.hpp>
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace http_task::detail {
+
+inline bool is_http_token(std::string_view s) noexcept {
+  if (s.empty()) return false;
+  for (unsigned char c : s) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    for (char t : std::string_view("!#$%&'*+-.^_`|~")) ok = ok || c == static_cast<unsigned char>(t);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+// A header value must not smuggle a second header or a second request.
+inline bool is_header_value_safe(std::string_view s) noexcept {
+  for (char c : s)
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  return true;
+}
+
+// Headers every call sends unless it sets its own of the same name. "Expect:" turns
+// off libcurl's "Expect: 100-continue" for large bodies, which costs a round trip
+// (or a one-second stall on servers that ignore it).
+inline constexpr std::string_view kDefaultHeaders[] = {"Accept: application/json", "Expect:"};
+
+class Transfer final : public CallState, public std::enable_shared_from_this<Transfer> {
+ public:
+  Transfer(std::string id, std::shared_ptr<Inbox> inbox)
+      : CallState(std::move(id)), created(std::chrono::steady_clock::now()), inbox_(std::move(inbox)) {}
+  ~Transfer() override {
+    if (headers) curl_slist_free_all(headers);
+  }
+
+  // Calling thread: checks the request and turns it into what goes on the wire.
+  // Throws RequestError for anything that must not be sent.
+  void prepare(Request request, const ClientOptions& client,
+               std::shared_ptr<const Dispatcher> custom) {
+    dispatcher = std::move(custom);
+    if (dispatcher) dispatcher->prepare(request);
+    if (!is_http_scheme(request.url))
+      throw RequestError("only http:// and https:// URLs are allowed: '" +
+                         redact_credentials(request.url) + "'");
+    if (!is_http_token(request.method))
+      throw RequestError("'" + request.method + "' is not an HTTP method name");
+    for (const auto& [name, value] : request.params)
+      if (!is_valid_utf8(name) || !is_valid_utf8(value))
+        throw RequestError("argument '" + name + "' is not valid UTF-8");
+
+    method = std::move(request.method);
+    has_body = method_has_body(method);
+    if (has_body) {
+      url = merge_query(request.url, Params());
+      body = form_encode(request.params);
+    } else {
+      url = merge_query(request.url, request.params);
+    }
+    build_headers(request.options.headers);
+
+    const auto& o = request.options;
+    connect_timeout_ms = static_cast<long>(o.connect_timeout.value_or(client.connect_timeout).count());
+    timeout_ms = static_cast<long>(o.timeout.value_or(client.timeout).count());
+    bool follows_by_default = method == "GET" || method == "HEAD";
+    max_redirects = o.max_redirects.value_or(follows_by_default ? client.max_redirects : 0);
+  }
+
+  // Loop thread: hands the answer to the dispatcher or the Celery decoder.
+  Outcome decode(long status, const ClientOptions& client) const {
+    if (!dispatcher)
+      return decode_answer(status, response, {client.max_json_depth, client.max_error_body});
+    try {
+      Response r{status, response, id(), client.max_json_depth, client.max_error_body};
+      return Outcome::success(dispatcher->decode(r));
+    } catch (...) {
+      return Outcome::failure(std::current_exception());
+    }
+  }
+
+  // The request, fixed once prepare() returned.
+  std::string method;
+  std::string url;
+  std::string body;
+  bool has_body = false;
+  curl_slist* headers = nullptr;  // null: the loop's shared default list
+  long connect_timeout_ms = 0;
+  long timeout_ms = 0;
+  long max_redirects = 0;
+  std::shared_ptr<const Dispatcher> dispatcher;
+  std::exception_ptr refused;  // set when prepare() threw: answered without sending
+  std::chrono::steady_clock::time_point created;
+
+  // Loop thread only.
+  CURL* easy = nullptr;
+  std::size_t active_index = static_cast<std::size_t>(-1);
+  std::string response;
+  std::size_t max_response_bytes = 0;
+  bool too_large = false;
+  long http_status = 0;
+  char error_buffer[CURL_ERROR_SIZE] = {};
+
+ protected:
+  void on_cancelled() override {
+    // The loop removes the handle, which closes the connection. A closed inbox means
+    // the loop is going away and removes every handle anyway.
+    inbox_->push({Inbox::Kind::cancel, shared_from_this()});
+  }
+
+ private:
+  void build_headers(const Headers& extra) {
+    if (extra.empty()) return;
+    auto append = [this](const std::string& line) {
+      curl_slist* next = curl_slist_append(headers, line.c_str());
+      if (!next) throw std::bad_alloc();
+      headers = next;
+    };
+    for (const auto& [name, value] : extra) {
+      if (!is_http_token(name)) throw RequestError("'" + name + "' is not a valid header name");
+      if (!is_header_value_safe(value))
+        throw RequestError("header '" + name + "' contains CR, LF or NUL");
+      // "Name;" is libcurl's way to send a header with an empty value.
+      append(value.empty() ? name + ";" : name + ": " + value);
+    }
+    for (auto line : kDefaultHeaders) {
+      auto name = line.substr(0, line.find(':'));
+      bool overridden = false;
+      for (const auto& h : extra) overridden = overridden || iequals(h.first, name);
+      if (!overridden) append(std::string(line));
+    }
+  }
+
+  std::shared_ptr<Inbox> inbox_;
+};
+
+}  // namespace http_task::detail

@@ -1,0 +1,110 @@
+// The error classes a call can end with. Every one derives from Error, which derives
+// from std::runtime_error, so `catch (const http_task::Error&)` catches all of them.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+namespace http_task {
+
+// Base of everything http_task throws.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The webhook answered {"status": "failure", "reason": ...}. reason() is the remote
+// reason ("" when the answer had none); what() is the reason too, as in Celery.
+class RemoteExecuteError : public Error {
+ public:
+  explicit RemoteExecuteError(std::string reason)
+      : Error(reason.empty() ? "remote task failed without a reason" : reason),
+        reason_(std::move(reason)) {}
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  std::string reason_;
+};
+
+// The answer was not a webhook answer: empty, not JSON, not an object, no "status",
+// "success" without "retval", too large or too deep.
+class InvalidResponseError : public Error {
+ public:
+  using Error::Error;
+};
+
+// The answer had a "status" other than "success" or "failure" (matched exactly,
+// case-sensitive). status() is the status as sent: the string, or the JSON text of
+// a status that was not a string.
+class UnknownStatusError : public InvalidResponseError {
+ public:
+  explicit UnknownStatusError(std::string status)
+      : InvalidResponseError("unknown status in webhook answer: " + status),
+        status_(std::move(status)) {}
+  const std::string& status() const noexcept { return status_; }
+
+ private:
+  std::string status_;
+};
+
+// The server answered with an HTTP status outside 2xx. body() holds the start of the
+// answer (capped); when that body was a failure answer, reason() is its reason.
+class HttpError : public Error {
+ public:
+  HttpError(long status_code, std::string body, std::string reason = {})
+      : Error(message(status_code, reason)),
+        status_code_(status_code),
+        body_(std::move(body)),
+        reason_(std::move(reason)) {}
+  long status_code() const noexcept { return status_code_; }
+  const std::string& body() const noexcept { return body_; }
+  const std::string& reason() const noexcept { return reason_; }
+
+ private:
+  static std::string message(long code, const std::string& reason) {
+    std::string m = "HTTP status " + std::to_string(code);
+    if (!reason.empty()) m += ": " + reason;
+    return m;
+  }
+  long status_code_;
+  std::string body_;
+  std::string reason_;
+};
+
+// libcurl could not complete the exchange: DNS, connect, TLS, reset, truncated body.
+// curl_code() is libcurl's code; what() is its message plus libcurl's detail.
+class TransportError : public Error {
+ public:
+  TransportError(CURLcode code, const std::string& message)
+      : Error(message), curl_code_(code) {}
+  CURLcode curl_code() const noexcept { return curl_code_; }
+
+ private:
+  CURLcode curl_code_;
+};
+
+// A connect or total timeout expired (CURLE_OPERATION_TIMEDOUT).
+class TimeoutError : public TransportError {
+ public:
+  using TransportError::TransportError;
+};
+
+// The call was cancelled, or its Client was destroyed before it finished.
+class CancelledError : public Error {
+ public:
+  CancelledError() : Error("call cancelled") {}
+  using Error::Error;
+};
+
+// The call was refused before anything was sent: a URL that is not http(s), a method
+// that is not an HTTP token, a header with CR/LF, arguments that are not UTF-8,
+// or a Client whose queue is full.
+class RequestError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace http_task

@@ -1,0 +1,55 @@
+// The general form of a call, as Celery's HttpDispatchTask took it: a method, a URL
+// and arguments, plus per-call options. URL::get_async and post_async build one.
+#pragma once
+
+#include <http_task/params.hpp>
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace http_task {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+// Per-call settings; what is left unset comes from the Client's options.
+struct CallOptions {
+  std::optional<std::chrono::milliseconds> connect_timeout;
+  std::optional<std::chrono::milliseconds> timeout;  // the whole call, redirects included
+  std::optional<int> max_redirects;                  // 0: do not follow; any method
+  Headers headers;                                   // sent as given, after validation
+
+  CallOptions& header(std::string name, std::string value) {
+    headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  CallOptions& with_timeout(std::chrono::milliseconds t) {
+    timeout = t;
+    return *this;
+  }
+  CallOptions& with_connect_timeout(std::chrono::milliseconds t) {
+    connect_timeout = t;
+    return *this;
+  }
+  CallOptions& with_max_redirects(int hops) {
+    max_redirects = hops;
+    return *this;
+  }
+};
+
+struct Request {
+  std::string method = "GET";  // sent exactly as written; must be an HTTP token
+  std::string url;             // http:// or https:// only
+  Params params;               // query string, or form body for POST, PUT and PATCH
+  CallOptions options;
+};
+
+// Whether the method's arguments travel in a form body rather than the query string.
+inline bool method_has_body(std::string_view method) noexcept {
+  return method == "POST" || method == "PUT" || method == "PATCH";
+}
+
+}  // namespace http_task

@@ -1,0 +1,80 @@
+// A webhook endpoint, as Celery's celery.task.http.URL: get_async() and post_async()
+// send the arguments and return the future of the answer's retval.
+//
+//   http_task::URL multiply("http://localhost:8000/multiply");
+//   int n = multiply.get_async<int>({{"x", 10}, {"y", 10}}).get();  // 100
+#pragma once
+
+#include <http_task/async_result.hpp>
+#include <http_task/client.hpp>
+#include <http_task/detail/call/url_query.hpp>
+#include <http_task/dispatcher.hpp>
+#include <http_task/request.hpp>
+
+#include <memory>
+#include <string>
+#include <utility>
+
+namespace http_task {
+
+class URL {
+ public:
+  // Calls go through default_client(), which is created at the first call.
+  explicit URL(std::string url) : url_(std::move(url)) {}
+  URL(std::string url, Client& client, std::shared_ptr<const Dispatcher> dispatcher = nullptr)
+      : url_(std::move(url)), client_(&client), dispatcher_(std::move(dispatcher)) {}
+
+  const std::string& str() const noexcept { return url_; }
+  Client& client() const { return client_ ? *client_ : default_client(); }
+
+  // Options (headers, timeouts, redirects) for every call through this URL; a call's
+  // own options override them, and its headers replace headers of the same name.
+  URL& set_options(CallOptions options) {
+    options_ = std::move(options);
+    return *this;
+  }
+  const CallOptions& options() const noexcept { return options_; }
+
+  template <class T = Json>
+  AsyncResult<T> get_async(Params params = {}, CallOptions options = {}) const {
+    return dispatch<T>("GET", std::move(params), std::move(options));
+  }
+
+  template <class T = Json>
+  AsyncResult<T> post_async(Params params = {}, CallOptions options = {}) const {
+    return dispatch<T>("POST", std::move(params), std::move(options));
+  }
+
+  // Any method, sent as written: arguments go in the query string, or in a form
+  // body for POST, PUT and PATCH.
+  template <class T = Json>
+  AsyncResult<T> dispatch(std::string method, Params params = {}, CallOptions options = {}) const {
+    Request request{std::move(method), url_, std::move(params), merged(std::move(options))};
+    return client().dispatch<T>(std::move(request), dispatcher_);
+  }
+
+ private:
+  CallOptions merged(CallOptions call) const {
+    if (!call.connect_timeout) call.connect_timeout = options_.connect_timeout;
+    if (!call.timeout) call.timeout = options_.timeout;
+    if (!call.max_redirects) call.max_redirects = options_.max_redirects;
+    if (!options_.headers.empty()) {
+      Headers headers;
+      for (const auto& h : options_.headers) {
+        bool replaced = false;
+        for (const auto& c : call.headers) replaced = replaced || detail::iequals(c.first, h.first);
+        if (!replaced) headers.push_back(h);
+      }
+      headers.insert(headers.end(), call.headers.begin(), call.headers.end());
+      call.headers = std::move(headers);
+    }
+    return call;
+  }
+
+  std::string url_;
+  Client* client_ = nullptr;
+  std::shared_ptr<const Dispatcher> dispatcher_;
+  CallOptions options_;
+};
+
+}  // namespace http_task
