@@ -1,0 +1,26 @@
+// Short ways to address the test server's routes from integration tests.
+#pragma once
+
+#include <http_task/detail/call/form_encoding.hpp>
+
+#include "support/test_servers.hpp"
+
+#include <string>
+
+namespace http_task_test {
+
+inline std::string server_url(const std::string& path) {
+  return webhook_server().base_url() + path;
+}
+
+// The test server answers exactly `body` with HTTP `status`.
+inline std::string answer_url(const std::string& body, int status = 200,
+                              const std::string& extra_query = "") {
+  std::string url =
+      webhook_server().base_url() + "/answer?status=" + std::to_string(status) + "&body=";
+  http_task::detail::append_form_encoded(url, body);
+  if (!extra_query.empty()) url += "&" + extra_query;
+  return url;
+}
+
+}  // namespace http_task_test
