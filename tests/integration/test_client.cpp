@@ -1,0 +1,209 @@
+// The loop: concurrency from many threads, connection reuse, timeouts, cancellation,
+// shutdown, the log hook. No call may be left without an answer.
+#include <http_task/http_task.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "support/webhook_urls.hpp"
+
+using namespace http_task;
+using namespace std::chrono_literals;
+using http_task_test::server_url;
+
+TEST_CASE("many threads start calls on one Client at once", "[client]") {
+  Client client;
+  URL multiply(server_url("/multiply"), client);
+  std::atomic<int> correct{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&, t] {
+      std::vector<AsyncResult<int>> results;
+      for (int i = 0; i < 50; ++i) results.push_back(multiply.get_async<int>({{"x", t}, {"y", i}}));
+      for (int i = 0; i < 50; ++i)
+        if (results[i].get() == t * i) ++correct;
+    });
+  for (auto& th : threads) th.join();
+  CHECK(correct == 400);
+}
+
+TEST_CASE("sequential calls reuse one connection", "[client]") {
+  auto server = http_task_test::start_webhook_server();
+  Client client;
+  URL(server->base_url() + "/stats/reset", client).get_async().get();
+  URL multiply(server->base_url() + "/multiply", client);
+  for (int i = 0; i < 20; ++i) REQUIRE(multiply.get_async<int>({{"x", i}, {"y", 2}}).get() == 2 * i);
+  Json stats = URL(server->base_url() + "/stats", client).get_async().get();
+  CHECK(stats.find("requests")->as<int>() == 21);  // 20 calls and this one
+  CHECK(stats.find("connections")->as<int>() <= 1);
+}
+
+TEST_CASE("every call has its own UUID, readable on the result", "[client]") {
+  Client client;
+  URL multiply(server_url("/multiply"), client);
+  auto a = multiply.get_async({{"x", 1}, {"y", 1}});
+  auto b = multiply.get_async({{"x", 1}, {"y", 1}});
+  CHECK(a.id().size() == 36);
+  CHECK(a.id() != b.id());
+  a.get();
+  CHECK(a.id().size() == 36);  // still readable after get()
+}
+
+TEST_CASE("the future's state functions behave like std::future's", "[client]") {
+  Client client;
+  AsyncResult<Json> empty;
+  CHECK_FALSE(empty.valid());
+  CHECK_FALSE(empty.ready());
+  CHECK_THROWS_AS(empty.get(), std::future_error);
+
+  auto slow = URL(server_url("/slow?ms=300"), client).get_async<std::string>();
+  CHECK(slow.valid());
+  CHECK(slow.wait_for(0ms) == std::future_status::timeout);
+  CHECK(slow.wait_until(std::chrono::system_clock::now() + 30s) == std::future_status::ready);
+  CHECK(slow.ready());
+  CHECK(slow.wait_for(std::chrono::hours::max()) == std::future_status::ready);
+  CHECK(slow.get() == "slow");
+  CHECK(slow.get() == "slow");  // get() may be called again
+
+  AsyncResult<std::string> moved = std::move(slow);
+  CHECK(moved.valid());
+  CHECK_FALSE(slow.valid());  // NOLINT(bugprone-use-after-move): checking the moved-from state
+}
+
+TEST_CASE("timeouts end in TimeoutError and the Client keeps serving", "[client]") {
+  ClientOptions options;
+  options.timeout = 300ms;
+  Client client(options);
+  auto slow = URL(server_url("/slow?ms=5000"), client).get_async();
+  auto quick = URL(server_url("/multiply"), client).get_async<int>({{"x", 2}, {"y", 3}});
+  CHECK_THROWS_AS(slow.get(), TimeoutError);
+  CHECK(quick.get() == 6);
+  // A per-call timeout overrides the Client's.
+  auto patient = URL(server_url("/slow?ms=600"), client).get_async<std::string>(
+      {}, CallOptions().with_timeout(10s));
+  CHECK(patient.get() == "slow");
+  try {
+    URL(server_url("/slow?ms=5000"), client).get_async().get();
+  } catch (const TimeoutError& e) {
+    CHECK(e.curl_code() == CURLE_OPERATION_TIMEDOUT);
+  }
+}
+
+TEST_CASE("a refused connection is a TransportError", "[client]") {
+  Client client;
+  // A port nobody listens on: bind one, then close it.
+  auto server = http_task_test::start_webhook_server();
+  std::string url = server->base_url() + "/multiply";
+  server.reset();
+  try {
+    URL(url, client).get_async().get();
+    FAIL("no exception");
+  } catch (const TransportError& e) {
+    CHECK(e.curl_code() == CURLE_COULDNT_CONNECT);
+  }
+}
+
+TEST_CASE("cancel stops a call, exactly once, and releases its connection", "[client]") {
+  auto server = http_task_test::start_webhook_server();
+  ClientOptions options;
+  options.max_total_connections = 1;  // the next call can only run if cancel freed it
+  Client client(options);
+  auto slow = URL(server->base_url() + "/slow?ms=20000", client).get_async();
+  std::this_thread::sleep_for(100ms);
+  CHECK(slow.cancel());
+  CHECK(slow.ready());
+  CHECK_FALSE(slow.cancel());
+  CHECK_THROWS_AS(slow.get(), CancelledError);
+
+  auto done = URL(server->base_url() + "/multiply", client).get_async<int>({{"x", 2}, {"y", 2}});
+  REQUIRE(done.wait_for(10s) == std::future_status::ready);
+  CHECK(done.get() == 4);
+  CHECK_FALSE(done.cancel());  // finished first: the value stays
+  CHECK(done.get() == 4);
+}
+
+TEST_CASE("a call cancelled while it waits for a connection is never sent", "[client]") {
+  auto server = http_task_test::start_webhook_server();
+  ClientOptions options;
+  options.max_total_connections = 1;
+  Client client(options);
+  URL(server->base_url() + "/stats/reset", client).get_async().get();
+  auto busy = URL(server->base_url() + "/slow?ms=500", client).get_async();
+  auto waiting = URL(server->base_url() + "/echo", client).post_async({{"never", "sent"}});
+  std::this_thread::sleep_for(100ms);
+  CHECK(waiting.cancel());
+  CHECK(busy.get().as<std::string>() == "slow");
+  Json stats = URL(server->base_url() + "/stats", client).get_async().get();
+  CHECK(stats.find("requests")->as<int>() == 2);  // /slow and this one: never /echo
+}
+
+TEST_CASE("destroying a Client answers every pending call with CancelledError", "[client]") {
+  std::vector<AsyncResult<Json>> pending;
+  std::optional<Client> client(std::in_place);
+  URL slow(server_url("/slow?ms=20000"), *client);
+  for (int i = 0; i < 200; ++i) pending.push_back(slow.get_async());
+  std::this_thread::sleep_for(200ms);
+  auto start = std::chrono::steady_clock::now();
+  client.reset();
+  auto took = std::chrono::steady_clock::now() - start;
+  int cancelled = 0;
+  for (auto& r : pending) {
+    REQUIRE(r.ready());
+    try {
+      r.get();
+    } catch (const CancelledError&) {
+      ++cancelled;
+    }
+  }
+  CHECK(cancelled == 200);
+  CHECK(took < 1s);
+}
+
+TEST_CASE("the log hook sees every call that reached the loop", "[client]") {
+  std::mutex m;
+  std::vector<std::string> lines;
+  std::vector<std::string> urls;
+  ClientOptions options;
+  options.on_call_finished = [&](const CallRecord& r) {
+    std::lock_guard<std::mutex> lock(m);
+    lines.push_back(celery_log_line(r));
+    urls.emplace_back(r.url);
+  };
+  {
+    Client client(options);
+    std::string base = server_url("");
+    std::string with_credentials = "http://user:secret@" + base.substr(7) + "/multiply";
+    auto ok = URL(with_credentials, client).get_async({{"x", 10}, {"y", 10}});
+    auto failed = URL(base + "/multiply", client).get_async({{"x", "ten"}});
+    auto refused = URL("file:///etc/passwd", client).get_async();
+    ok.wait();
+    failed.wait();
+    refused.wait();
+    std::lock_guard<std::mutex> lock(m);
+    REQUIRE(lines.size() == 3);
+    CHECK(std::find(lines.begin(), lines.end(),
+                    "Task http_task.dispatch[" + ok.id() + "] processed: 100") != lines.end());
+    for (auto& u : urls) CHECK(u.find("secret") == std::string::npos);
+  }
+}
+
+TEST_CASE("answers larger than the limit are refused as they arrive", "[client]") {
+  ClientOptions options;
+  options.max_response_bytes = 64 * 1024;
+  Client client(options);
+  // With a Content-Length, and chunked without one.
+  CHECK_THROWS_AS(URL(server_url("/fault/huge-body?mib=8"), client).get_async().get(),
+                  InvalidResponseError);
+  CHECK_THROWS_AS(URL(server_url("/fault/huge-chunked?mib=8"), client).get_async().get(),
+                  InvalidResponseError);
+  CHECK(URL(server_url("/multiply"), client).get_async<int>({{"x", 1}, {"y", 1}}).get() == 1);
+}
