@@ -1,12 +1,18 @@
 // What a Client is configured with, and what its log hook is told about each call.
 #pragma once
 
+#include <http_task/address_guard.hpp>
+#include <http_task/executor.hpp>
 #include <http_task/json.hpp>
+#include <http_task/request_signer.hpp>
+#include <http_task/retry_policy.hpp>
+#include <http_task/tls_options.hpp>
 
 #include <chrono>
 #include <cstddef>
 #include <exception>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -17,7 +23,8 @@ struct CallRecord {
   std::string_view id;      // the call's UUID
   std::string_view method;  // as sent
   std::string_view url;     // as sent, without "user:password@"
-  long http_status = 0;     // 0 when no HTTP answer came
+  long http_status = 0;     // of the last attempt; 0 when no HTTP answer came
+  int attempts = 0;         // HTTP attempts made (0: never sent)
   std::chrono::nanoseconds duration{0};
   const Json* retval = nullptr;  // the value on success
   std::exception_ptr error;      // the error otherwise
@@ -70,12 +77,34 @@ struct ClientOptions {
   // How much of a non-2xx answer an HttpError keeps.
   std::size_t max_error_body = 16 * 1024;
 
+  // Response headers larger than this, all lines together, end the call.
+  std::size_t max_header_bytes = 64 * 1024;
+  // Calls started and not finished, queued ones included. Past it, new calls end at
+  // once with RequestError: memory cannot grow without bound when a server stalls.
+  std::size_t max_pending_calls = 100'000;
+
   // libcurl's receive buffer per transfer (bytes; 0: libcurl's 16 KiB default).
   long receive_buffer_size = 0;
+  // Ask for gzip/deflate/brotli answers and decompress them (the size limit counts
+  // decompressed bytes, so a compression bomb stops at the limit).
+  bool accept_compressed = false;
+
+  RetryPolicy retry;                             // off unless max_attempts > 1
+  TlsOptions tls;                                // verification on by default
+  AddressGuard address_guard;                    // the SSRF guard, off by default
+  std::shared_ptr<const RequestSigner> signer;   // e.g. StandardWebhooksSigner
 
   // Called on the loop thread for every call that reached the loop, once it is
   // finished; keep it quick. Silent when empty. Exceptions it throws are ignored.
   std::function<void(const CallRecord&)> on_call_finished;
+
+  // Threads (docs/thread-pools.md): where continuations run, and who drives the loop.
+  // executor: where then() continuations and co_await resumptions of this Client's
+  // results run when no executor is named. Empty: the Client's completion thread
+  // (started on first use), or the run_once()/run() thread when own_thread is false.
+  Executor executor;
+  // false: the Client starts no thread; the application drives it (run_once, run).
+  bool own_thread = true;
 };
 
 }  // namespace http_task

@@ -92,6 +92,20 @@ class TimeoutError : public TransportError {
   using TransportError::TransportError;
 };
 
+// The address guard (ClientOptions::address_guard) refused to connect to an address
+// the host name resolved to: loopback, private, link-local, metadata... address() is it.
+class BlockedAddressError : public TransportError {
+ public:
+  BlockedAddressError(std::string address, const std::string& why)
+      : TransportError(CURLE_COULDNT_CONNECT,
+                       "refused to connect to " + address + ": " + why + " (address guard)"),
+        address_(std::move(address)) {}
+  const std::string& address() const noexcept { return address_; }
+
+ private:
+  std::string address_;
+};
+
 // The call was cancelled, or its Client was destroyed before it finished.
 class CancelledError : public Error {
  public:

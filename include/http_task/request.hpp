@@ -2,9 +2,12 @@
 // and arguments, plus per-call options. URL::get_async and post_async build one.
 #pragma once
 
+#include <http_task/detail/call/base64.hpp>
 #include <http_task/params.hpp>
+#include <http_task/retry_policy.hpp>
 
 #include <chrono>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -15,15 +18,41 @@ namespace http_task {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+class RequestSigner;
+
 // Per-call settings; what is left unset comes from the Client's options.
 struct CallOptions {
   std::optional<std::chrono::milliseconds> connect_timeout;
   std::optional<std::chrono::milliseconds> timeout;  // the whole call, redirects included
   std::optional<int> max_redirects;                  // 0: do not follow; any method
   Headers headers;                                   // sent as given, after validation
+  std::optional<RetryPolicy> retry;                  // unset: the Client's policy
+  // Whether repeating the call is harmless. POST and PATCH are retried only when
+  // this is true; unset means what the method says (GET, PUT, DELETE... are).
+  std::optional<bool> idempotent;
+  std::shared_ptr<const RequestSigner> signer;  // unset: the Client's signer, if any
 
   CallOptions& header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
+    return *this;
+  }
+  // "Authorization: Basic ...". Like every Authorization header, libcurl drops it
+  // when a redirect leads to another host.
+  CallOptions& basic_auth(std::string_view user, std::string_view password) {
+    std::string credentials(user);
+    credentials += ':';
+    credentials += password;
+    return header("Authorization", "Basic " + detail::base64_encode(credentials));
+  }
+  CallOptions& bearer_token(std::string_view token) {
+    return header("Authorization", "Bearer " + std::string(token));
+  }
+  CallOptions& with_retry(RetryPolicy policy) {
+    retry = std::move(policy);
+    return *this;
+  }
+  CallOptions& with_idempotent(bool yes = true) {
+    idempotent = yes;
     return *this;
   }
   CallOptions& with_timeout(std::chrono::milliseconds t) {

@@ -6,6 +6,7 @@
 
 #include <http_task/client_options.hpp>
 #include <http_task/detail/call/url_query.hpp>
+#include <http_task/detail/loop/address_filter.hpp>
 #include <http_task/detail/loop/curl_global.hpp>
 #include <http_task/detail/loop/inbox.hpp>
 #include <http_task/detail/loop/transfer.hpp>
@@ -17,11 +18,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cerrno>
 #include <chrono>
 #include <cstddef>
 #include <memory>
 #include <optional>
+#include <random>
 #include <string>
 #include <system_error>
 #include <thread>
@@ -31,7 +34,8 @@ namespace http_task::detail {
 
 class EventLoop {
  public:
-  explicit EventLoop(const ClientOptions& options) : options_(options) {
+  explicit EventLoop(const ClientOptions& options)
+      : options_(options), address_filter_(options.address_guard) {
     ensure_curl_global_init();
     for (auto line : kDefaultHeaders) {
       curl_slist* next = curl_slist_append(default_headers_, std::string(line).c_str());
@@ -79,11 +83,13 @@ class EventLoop {
   // that is ready, and returns whether the loop still accepts work.
   bool turn(int max_wait_ms) {
     int wait_ms = inbox_->self_posted() ? 0 : max_wait_ms;
-    if (timer_) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(*timer_ - Clock::now()).count();
-      int timer_ms = static_cast<int>(std::clamp<long long>(left, 0, 24 * 3600 * 1000));
-      wait_ms = wait_ms < 0 ? timer_ms : std::min(wait_ms, timer_ms);
-    }
+    auto wake_by = [&](Clock::time_point t) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(t - Clock::now()).count();
+      int ms = static_cast<int>(std::clamp<long long>(left, 0, 24 * 3600 * 1000));
+      wait_ms = wait_ms < 0 ? ms : std::min(wait_ms, ms);
+    };
+    if (timer_) wake_by(*timer_);
+    if (!retries_.empty()) wake_by(retries_.front().due);
     int n = ::epoll_wait(epoll_fd_, events_, kMaxEvents, wait_ms);
     if (n < 0) n = 0;  // EINTR: just take another turn
     bool inbox_woke = false;
@@ -104,6 +110,7 @@ class EventLoop {
       curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running_);
     }
     collect_finished();
+    start_due_retries();
     if (inbox_woke || inbox_->self_posted()) drain_inbox();
     return !closing_;
   }
@@ -132,13 +139,25 @@ class EventLoop {
       retire(*call);
       return;
     }
+    start_attempt(std::move(call));
+  }
+
+  void start_attempt(std::shared_ptr<Transfer> call) {
     CURL* easy = take_easy();
     if (!easy) {
       call->complete(Outcome::failure(TransportError(CURLE_FAILED_INIT, "curl_easy_init failed")));
       retire(*call);
       return;
     }
-    configure(easy, *call);
+    call->begin_attempt();
+    try {
+      configure(easy, *call);
+    } catch (...) {  // a signer that threw, or a deadline already passed
+      call->complete(Outcome::failure(std::current_exception()));
+      retire(*call);
+      recycle(easy);
+      return;
+    }
     call->easy = easy;
     call->active_index = active_.size();
     active_.push_back(call);
@@ -154,30 +173,45 @@ class EventLoop {
 
   void configure(CURL* e, Transfer& call) {
     call.max_response_bytes = options_.max_response_bytes;
+    call.max_header_bytes = options_.max_header_bytes;
+    long timeout_ms = attempt_timeout_ms(call);
     curl_easy_setopt(e, CURLOPT_PRIVATE, &call);
     curl_easy_setopt(e, CURLOPT_URL, call.url.c_str());
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    const char* protocols = options_.tls.https_only ? "https" : "http,https";
 #if LIBCURL_VERSION_NUM >= 0x075500
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols);
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, protocols);
 #else
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS, long(CURLPROTO_HTTP | CURLPROTO_HTTPS));
-    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, long(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    long mask = options_.tls.https_only ? CURLPROTO_HTTPS : (CURLPROTO_HTTP | CURLPROTO_HTTPS);
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS, mask);
+    curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS, mask);
 #endif
     curl_easy_setopt(e, CURLOPT_USERAGENT, "http_task/" HTTP_TASK_VERSION_STRING);
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, call.headers ? call.headers : default_headers_);
+    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_for(call));
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &EventLoop::on_write);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, &call);
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &EventLoop::on_header);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &call);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call.error_buffer);
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, call.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, call.timeout_ms);
+    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
     // Fails early when Content-Length says too much; on_write counts the rest.
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options_.max_response_bytes));
     if (options_.receive_buffer_size > 0)
       curl_easy_setopt(e, CURLOPT_BUFFERSIZE, options_.receive_buffer_size);
+    if (options_.accept_compressed) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     if (call.max_redirects > 0) {
       curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 1L);
       curl_easy_setopt(e, CURLOPT_MAXREDIRS, call.max_redirects);
+    }
+    configure_tls(e);
+    if (address_filter_.enabled()) {
+      call.address_filter = &address_filter_;
+      curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &EventLoop::on_open_socket);
+      curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &call);
+      // A proxy from the environment would be the only address checked.
+      curl_easy_setopt(e, CURLOPT_PROXY, "");
     }
     if (call.method == "HEAD") {
       curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
@@ -190,6 +224,56 @@ class EventLoop {
     }
   }
 
+  void configure_tls(CURL* e) const {
+    const TlsOptions& tls = options_.tls;
+    if (!tls.verify_peer) {
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+      curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (!tls.ca_file.empty()) curl_easy_setopt(e, CURLOPT_CAINFO, tls.ca_file.c_str());
+    if (!tls.ca_path.empty()) curl_easy_setopt(e, CURLOPT_CAPATH, tls.ca_path.c_str());
+    if (!tls.client_cert.empty()) curl_easy_setopt(e, CURLOPT_SSLCERT, tls.client_cert.c_str());
+    if (!tls.client_key.empty()) curl_easy_setopt(e, CURLOPT_SSLKEY, tls.client_key.c_str());
+    if (!tls.client_key_password.empty())
+      curl_easy_setopt(e, CURLOPT_KEYPASSWD, tls.client_key_password.c_str());
+  }
+
+  // What is left of the call's deadline, capped by the retry policy's attempt limit.
+  static long attempt_timeout_ms(const Transfer& call) {
+    long ms = call.timeout_ms;
+    if (call.retry->attempt_timeout) ms = static_cast<long>(call.retry->attempt_timeout->count());
+    if (call.deadline) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(*call.deadline - Clock::now()).count();
+      if (left <= 0)
+        throw TimeoutError(CURLE_OPERATION_TIMEDOUT, "the call's deadline passed before attempt " +
+                                                         std::to_string(call.attempts));
+      ms = ms > 0 ? std::min<long>(ms, static_cast<long>(left)) : static_cast<long>(left);
+    }
+    return ms;
+  }
+
+  // The header list of this attempt: the call's (or the shared default), plus the
+  // signer's headers, which depend on the attempt's time and so are made anew.
+  curl_slist* headers_for(Transfer& call) const {
+    curl_slist* base = call.headers ? call.headers : default_headers_;
+    if (!call.signer) return base;
+    SigningInput input{call.id(), call.method, call.url, call.body,
+                       std::chrono::system_clock::now(), call.attempts};
+    Headers extra = call.signer->sign(input);
+    auto append = [&](const std::string& line) {
+      curl_slist* next = curl_slist_append(call.signed_headers, line.c_str());
+      if (!next) throw std::bad_alloc();
+      call.signed_headers = next;
+    };
+    for (curl_slist* l = base; l; l = l->next) append(l->data);
+    for (const auto& [name, value] : extra) {
+      if (!is_http_token(name) || !is_header_value_safe(value))
+        throw RequestError("the request signer made an invalid header '" + name + "'");
+      append(name + ": " + value);
+    }
+    return call.signed_headers;
+  }
+
   void collect_finished() {
     int left = 0;
     while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
@@ -200,16 +284,108 @@ class EventLoop {
       curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p);
       auto& call = *static_cast<Transfer*>(p);
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &call.http_status);
+      curl_off_t retry_after_s = -1;
+      curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after_s);
       curl_multi_remove_handle(multi_, easy);
       auto keep = detach(call);
-      if (!call.ready()) call.complete(outcome_of(call, rc));
-      retire(call);
       recycle(easy);
+      if (call.ready()) {  // cancelled while the answer arrived
+        retire(call);
+        continue;
+      }
+      if (auto delay = retry_delay(call, rc, retry_after_s)) {
+        schedule_retry(std::move(keep), *delay);
+        continue;
+      }
+      call.complete(outcome_of(call, rc));
+      retire(call);
+    }
+  }
+
+  // When to try again, or nothing: out of attempts, not retryable, past the deadline.
+  std::optional<Clock::duration> retry_delay(const Transfer& call, CURLcode rc,
+                                             curl_off_t retry_after_s) {
+    const RetryPolicy& policy = *call.retry;
+    if (!call.may_retry || closing_ || call.attempts >= policy.max_attempts) return std::nullopt;
+    bool retryable = false;
+    if (rc == CURLE_OK) {
+      bool ok_status = call.http_status >= 200 && call.http_status < 300;
+      for (long s : policy.retry_statuses) retryable = retryable || (!ok_status && s == call.http_status);
+    } else if (policy.retry_transport_errors && call.blocked_address.empty() && !call.too_large &&
+               !call.headers_too_large) {
+      retryable = is_transient(rc);
+    }
+    if (!retryable) return std::nullopt;
+    using std::chrono::milliseconds;
+    double ceiling = std::min<double>(
+        static_cast<double>(policy.max_backoff.count()),
+        static_cast<double>(policy.initial_backoff.count()) * std::ldexp(1.0, call.attempts - 1));
+    std::uniform_real_distribution<double> jitter(0.0, ceiling);
+    Clock::duration delay = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double, std::milli>(jitter(random_)));
+    if (retry_after_s >= 0) {
+      auto asked = std::min<Clock::duration>(std::chrono::seconds(retry_after_s),
+                                             policy.max_retry_after);
+      delay = std::max(delay, asked);
+    }
+    if (call.deadline && Clock::now() + delay >= *call.deadline) return std::nullopt;
+    return delay;
+  }
+
+  static bool is_transient(CURLcode rc) noexcept {
+    switch (rc) {
+      case CURLE_COULDNT_RESOLVE_HOST:
+      case CURLE_COULDNT_CONNECT:
+      case CURLE_OPERATION_TIMEDOUT:
+      case CURLE_PARTIAL_FILE:
+      case CURLE_GOT_NOTHING:
+      case CURLE_SEND_ERROR:
+      case CURLE_RECV_ERROR:
+      case CURLE_HTTP2:
+      case CURLE_HTTP2_STREAM:
+      case CURLE_SSL_CONNECT_ERROR:
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  void schedule_retry(std::shared_ptr<Transfer> call, Clock::duration delay) {
+    call->waiting_retry = true;
+    retries_.push_back({Clock::now() + delay, std::move(call)});
+    std::push_heap(retries_.begin(), retries_.end(), later_first);
+  }
+
+  void start_due_retries() {
+    auto now = Clock::now();
+    while (!retries_.empty() && retries_.front().due <= now) {
+      std::pop_heap(retries_.begin(), retries_.end(), later_first);
+      auto call = std::move(retries_.back().call);
+      retries_.pop_back();
+      call->waiting_retry = false;
+      if (call->retired) continue;  // cancelled while it waited
+      if (closing_) call->cancel();
+      if (call->ready()) {
+        retire(*call);
+        continue;
+      }
+      start_attempt(std::move(call));
     }
   }
 
   Outcome outcome_of(const Transfer& call, CURLcode rc) const {
     if (rc == CURLE_OK) return call.decode(call.http_status, options_);
+    if (!call.blocked_address.empty())
+      return Outcome::failure(BlockedAddressError(call.blocked_address, call.blocked_reason));
+    // libcurl 7.88 refuses a single header line over 100 KiB with a bare "Out of
+    // memory"; after the status line came and before any body, that is what it was.
+    if (rc == CURLE_OUT_OF_MEMORY && call.header_bytes > 0 && call.response.empty())
+      return Outcome::failure(
+          InvalidResponseError("a response header line is larger than libcurl accepts"));
+    if (rc == CURLE_WRITE_ERROR && call.headers_too_large)
+      return Outcome::failure(InvalidResponseError(
+          "response headers larger than the limit of " + std::to_string(options_.max_header_bytes) +
+          " bytes"));
     if ((rc == CURLE_WRITE_ERROR && call.too_large) || rc == CURLE_FILESIZE_EXCEEDED)
       return Outcome::failure(InvalidResponseError(
           "response body larger than the limit of " + std::to_string(options_.max_response_bytes) +
@@ -222,6 +398,10 @@ class EventLoop {
 
   // A cancelled call: take it off the wire now, which releases its connection.
   void abort(Transfer& call) {
+    if (call.waiting_retry) {  // its heap entry is skipped when due
+      retire(call);
+      return;
+    }
     if (call.active_index == static_cast<std::size_t>(-1)) return;  // finished or never started
     CURL* easy = call.easy;
     curl_multi_remove_handle(multi_, easy);
@@ -240,6 +420,11 @@ class EventLoop {
       call->cancel();
       abort(*call);
     }
+    for (auto& waiting : retries_) {
+      waiting.call->cancel();
+      retire(*waiting.call);
+    }
+    retries_.clear();
   }
 
   std::shared_ptr<Transfer> detach(Transfer& call) {
@@ -257,6 +442,9 @@ class EventLoop {
 
   // The call is done for the loop: tell the log hook, then drop what it no longer needs.
   void retire(Transfer& call) {
+    if (call.retired) return;
+    call.retired = true;
+    inbox_->call_retired();
     if (options_.on_call_finished) {
       const Outcome& outcome = call.outcome();
       CallRecord record;
@@ -265,6 +453,7 @@ class EventLoop {
       std::string url = redact_credentials(call.url);
       record.url = url;
       record.http_status = call.http_status;
+      record.attempts = call.attempts;
       record.duration = Clock::now() - call.created;
       record.retval = outcome.ok() ? &outcome.value : nullptr;
       record.error = outcome.error;
@@ -276,6 +465,7 @@ class EventLoop {
     }
     std::string().swap(call.response);
     std::string().swap(call.body);
+    call.free_signed_headers();
   }
 
   CURL* take_easy() {
@@ -303,6 +493,30 @@ class EventLoop {
     }
     call.response.append(data, n);
     return n;
+  }
+
+  static size_t on_header(char* data, size_t size, size_t count, void* userp) {
+    (void)data;
+    auto& call = *static_cast<Transfer*>(userp);
+    size_t n = size * count;
+    call.header_bytes += n;
+    if (call.header_bytes > call.max_header_bytes) {
+      call.headers_too_large = true;
+      return 0;
+    }
+    return n;
+  }
+
+  static curl_socket_t on_open_socket(void* userp, curlsocktype purpose, curl_sockaddr* address) {
+    auto& call = *static_cast<Transfer*>(userp);
+    if (purpose == CURLSOCKTYPE_IPCXN) {
+      if (auto refused = call.address_filter->check(&address->addr)) {
+        call.blocked_address = std::move(refused->first);
+        call.blocked_reason = std::move(refused->second);
+        return CURL_SOCKET_BAD;
+      }
+    }
+    return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   }
 
   static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void* socketp) {
@@ -333,7 +547,14 @@ class EventLoop {
     return 0;
   }
 
+  struct Waiting {
+    Clock::time_point due;
+    std::shared_ptr<Transfer> call;
+  };
+  static bool later_first(const Waiting& a, const Waiting& b) { return a.due > b.due; }
+
   const ClientOptions& options_;
+  AddressFilter address_filter_;
   std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
   CURLM* multi_ = nullptr;
   int epoll_fd_ = -1;
@@ -343,6 +564,8 @@ class EventLoop {
   bool closing_ = false;
   std::vector<std::shared_ptr<Transfer>> active_;
   std::vector<CURL*> idle_;
+  std::vector<Waiting> retries_;  // a min-heap on due
+  std::mt19937_64 random_{std::random_device{}()};
   std::vector<Inbox::Command> commands_;
   epoll_event events_[kMaxEvents];
 };

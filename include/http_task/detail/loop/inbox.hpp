@@ -41,6 +41,7 @@ class Inbox {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (closed_) return false;
+      if (command.kind == Kind::start) calls_.fetch_add(1, std::memory_order_relaxed);
       queue_.push_back(std::move(command));
       if (std::this_thread::get_id() == loop_thread_.load(std::memory_order_relaxed)) {
         // The loop drains this before it sleeps again: no syscall needed.
@@ -80,6 +81,10 @@ class Inbox {
     wake_pending_ = false;
   }
 
+  // Calls started and not yet retired by the loop: the queue-length limit.
+  std::size_t calls() const noexcept { return calls_.load(std::memory_order_relaxed); }
+  void call_retired() noexcept { calls_.fetch_sub(1, std::memory_order_relaxed); }
+
   bool self_posted() const noexcept { return self_posted_.load(std::memory_order_relaxed); }
   void set_loop_thread(std::thread::id id) noexcept {
     loop_thread_.store(id, std::memory_order_relaxed);
@@ -99,6 +104,7 @@ class Inbox {
   bool wake_pending_ = false;
   bool closed_ = false;
   std::atomic<bool> self_posted_{false};
+  std::atomic<std::size_t> calls_{0};
   std::atomic<std::thread::id> loop_thread_{};
 };
 

@@ -11,6 +11,8 @@
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/request.hpp>
+#include <http_task/request_signer.hpp>
+#include <http_task/retry_policy.hpp>
 
 #include <curl/curl.h>
 
@@ -18,6 +20,7 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -52,6 +55,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
       : CallState(std::move(id)), created(std::chrono::steady_clock::now()), inbox_(std::move(inbox)) {}
   ~Transfer() override {
     if (headers) curl_slist_free_all(headers);
+    free_signed_headers();
   }
 
   // Calling thread: checks the request and turns it into what goes on the wire.
@@ -63,6 +67,12 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     if (!is_http_scheme(request.url))
       throw RequestError("only http:// and https:// URLs are allowed: '" +
                          redact_credentials(request.url) + "'");
+    if (client.tls.https_only && !iequals(url_scheme(request.url), "https"))
+      throw RequestError("this Client only calls https:// URLs: '" +
+                         redact_credentials(request.url) + "'");
+    if (inbox_->calls() >= client.max_pending_calls)
+      throw RequestError("too many calls pending on this Client (limit " +
+                         std::to_string(client.max_pending_calls) + ")");
     if (!is_http_token(request.method))
       throw RequestError("'" + request.method + "' is not an HTTP method name");
     for (const auto& [name, value] : request.params)
@@ -84,6 +94,13 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     timeout_ms = static_cast<long>(o.timeout.value_or(client.timeout).count());
     bool follows_by_default = method == "GET" || method == "HEAD";
     max_redirects = o.max_redirects.value_or(follows_by_default ? client.max_redirects : 0);
+    if (timeout_ms > 0) deadline = created + std::chrono::milliseconds(timeout_ms);
+
+    if (o.retry) own_retry_ = *o.retry;
+    retry = o.retry ? &*own_retry_ : &client.retry;
+    bool safe_method = method != "POST" && method != "PATCH";
+    may_retry = retry->max_attempts > 1 && o.idempotent.value_or(safe_method);
+    signer = o.signer ? o.signer : client.signer;
   }
 
   // Loop thread: hands the answer to the dispatcher or the Celery decoder.
@@ -107,18 +124,51 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   long connect_timeout_ms = 0;
   long timeout_ms = 0;
   long max_redirects = 0;
+  std::optional<std::chrono::steady_clock::time_point> deadline;  // for all attempts
+  const RetryPolicy* retry = nullptr;
+  bool may_retry = false;
+  std::shared_ptr<const RequestSigner> signer;
   std::shared_ptr<const Dispatcher> dispatcher;
   std::exception_ptr refused;  // set when prepare() threw: answered without sending
   std::chrono::steady_clock::time_point created;
 
-  // Loop thread only.
+  // Loop thread only. Written before completion, so readable by anyone after it.
   CURL* easy = nullptr;
   std::size_t active_index = static_cast<std::size_t>(-1);
+  bool waiting_retry = false;
+  bool retired = false;
+  int attempts = 0;
+  long http_status = 0;
+
+  // Per attempt; reset by begin_attempt().
   std::string response;
   std::size_t max_response_bytes = 0;
+  std::size_t max_header_bytes = 0;
+  std::size_t header_bytes = 0;
   bool too_large = false;
-  long http_status = 0;
+  bool headers_too_large = false;
+  const class AddressFilter* address_filter = nullptr;  // set when the guard is on
+  std::string blocked_address;                          // set by the address guard
+  std::string blocked_reason;
+  curl_slist* signed_headers = nullptr;  // this attempt's headers when a signer runs
   char error_buffer[CURL_ERROR_SIZE] = {};
+
+  void begin_attempt() {
+    ++attempts;
+    response.clear();
+    header_bytes = 0;
+    too_large = headers_too_large = false;
+    blocked_address.clear();
+    blocked_reason.clear();
+    http_status = 0;
+    error_buffer[0] = '\0';
+    free_signed_headers();
+  }
+
+  void free_signed_headers() {
+    if (signed_headers) curl_slist_free_all(signed_headers);
+    signed_headers = nullptr;
+  }
 
  protected:
   void on_cancelled() override {
@@ -151,6 +201,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   }
 
   std::shared_ptr<Inbox> inbox_;
+  std::optional<RetryPolicy> own_retry_;
 };
 
 }  // namespace http_task::detail
