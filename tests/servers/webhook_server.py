@@ -12,6 +12,10 @@ Command line:
                     (readers never see a half-written file). Without it, the port is
                     printed on stdout.
     --parent-pid    exit by itself (within 0.5 s) once that process is gone.
+    --tls-cert F --tls-key F
+                    serve HTTPS with that certificate chain and key (PEM).
+    --tls-client-ca F
+                    with TLS: require a client certificate signed by that CA (mTLS).
     SIGTERM/SIGINT  exit promptly.
 
 Connections: keep-alive by default (HTTP/1.1; HTTP/1.0 only with "Connection:
@@ -58,6 +62,13 @@ Routes:
                         start or reset, "open": open right now, "requests": requests
                         since start or reset}} (this request counts).
     /stats/reset        zeroes "connections" and "requests", then answers like /stats.
+    /flaky?key=K&fail=N[&status=503][&retry_after=S][&mode=status|close]
+                        the first N requests with that key fail: `mode=status` (default)
+                        answers HTTP `status` with a failure body (and "Retry-After: S"
+                        when given), `mode=close` closes the connection without an
+                        answer. Later requests succeed with retval {"attempt": n,
+                        "seen": [{"webhook-timestamp", "webhook-signature"}, ...]}: what
+                        every attempt of that key carried, for retry and signing tests.
 
 Faults (/fault/<kind>; the connection is never reused afterwards):
     stall               reads the request, never answers, keeps the socket open until
@@ -94,6 +105,7 @@ Faults (/fault/<kind>; the connection is never reused afterwards):
 """
 
 import argparse
+import ssl
 import asyncio
 import gzip
 import json
@@ -462,6 +474,27 @@ async def route_redirect_chain(req, reader, writer):
     return redirect(f"/redirect-chain?n={n}&left={left - 1}{suffix}", code)
 
 
+FLAKY = {}
+
+
+async def route_flaky(req, reader, writer):
+    key = req.arg("key")
+    if not key:
+        raise BadArgument("missing argument key")
+    seen = FLAKY.setdefault(key, [])
+    seen.append({name: value for name, value in req.headers
+                 if name in ("webhook-timestamp", "webhook-signature")})
+    if len(seen) <= req.int_arg("fail", 1, 0, 1000):
+        if req.arg("mode", "status") == "close":
+            writer.close()
+            return HANDLED
+        resp = failure(f"flaky failure {len(seen)}", status=req.int_arg("status", 503, 200, 599))
+        if req.arg("retry_after") is not None:
+            resp.headers.append(("Retry-After", req.arg("retry_after")))
+        return resp
+    return success({"attempt": len(seen), "seen": seen})
+
+
 async def route_stats(req, reader, writer):
     return success(
         {"connections": STATS.connections, "open": STATS.open, "requests": STATS.requests}
@@ -651,6 +684,7 @@ ROUTES = {
     "/redirect-chain": route_redirect_chain,
     "/stats": route_stats,
     "/stats/reset": route_stats_reset,
+    "/flaky": route_flaky,
     "/fault/stall": fault_stall,
     "/fault/headers-then-stall": fault_headers_then_stall,
     "/fault/drip": fault_drip,
@@ -766,8 +800,15 @@ async def main(args):
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
 
+    tls = None
+    if args.tls_cert:
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(args.tls_cert, args.tls_key)
+        if args.tls_client_ca:
+            tls.verify_mode = ssl.CERT_REQUIRED
+            tls.load_verify_locations(args.tls_client_ca)
     server = await asyncio.start_server(
-        handle_connection, args.host, args.port, backlog=4096, limit=READER_LIMIT
+        handle_connection, args.host, args.port, backlog=4096, limit=READER_LIMIT, ssl=tls
     )
     port = server.sockets[0].getsockname()[1]
     if args.port_file:
@@ -789,6 +830,9 @@ def parse_args(argv):
     parser.add_argument("--port", type=int, default=0)
     parser.add_argument("--port-file")
     parser.add_argument("--parent-pid", type=int)
+    parser.add_argument("--tls-cert")
+    parser.add_argument("--tls-key")
+    parser.add_argument("--tls-client-ca")
     return parser.parse_args(argv)
 
 
