@@ -1,0 +1,436 @@
+// One HTTP client model, one workload, one line of JSON on stdout. bench/run.sh runs it
+// once per (client, method, concurrency) against its own servers on 127.0.0.1.
+//
+//   bench_clients --client NAME --url URL [--method GET|POST] [--concurrency C]
+//                 (--calls N | --seconds S) [--receive-buffer BYTES]
+//
+// Clients, all doing the same work (the same request, the same libcurl options, keep-alive):
+//   http_task     the public API as a user writes it: URL::get_async/post_async, a window
+//                 of C AsyncResult<int>, get() on the oldest, then start the next call
+//   raw_epoll     hand-written libcurl multi_socket_action + epoll, easy handles reused:
+//                 the limit http_task is measured against
+//   raw_poll      hand-written curl_multi_poll + curl_multi_perform
+//   threads       the model of cpr: C threads, each looping a blocking curl_easy_perform
+//   sequential    one thread, one easy handle, curl_easy_perform after curl_easy_perform
+// Every client checks each answer (HTTP 200 and a body); http_task also decodes it.
+#include <http_task/http_task.hpp>
+
+#include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <fstream>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct Config {
+  std::string client;
+  std::string url;  // without the query: the clients add x=6&y=7
+  bool post = false;
+  int concurrency = 1;
+  long calls = 0;           // > 0: exactly this many calls
+  double seconds = 0.0;     // otherwise: start calls for this long, then drain
+  long receive_buffer = 0;  // http_task: ClientOptions::receive_buffer_size (0: libcurl's)
+};
+
+// Hands out the right to start one more call: a fixed count, or until a deadline.
+class Tickets {
+ public:
+  explicit Tickets(const Config& c) : limit_(c.calls) {
+    if (c.calls <= 0)
+      deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(c.seconds));
+  }
+  bool take() {
+    if (limit_ > 0) return issued_.fetch_add(1, std::memory_order_relaxed) < limit_;
+    return Clock::now() < deadline_;
+  }
+
+ private:
+  long limit_;
+  std::atomic<long> issued_{0};
+  Clock::time_point deadline_{};
+};
+
+struct Tally {
+  std::atomic<long> ok{0};
+  std::atomic<long> failed{0};
+  std::atomic<int> max_threads{0};
+  std::string first_error;
+};
+
+long status_field(const char* name) {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  std::size_t n = std::strlen(name);
+  while (std::getline(in, line))
+    if (line.compare(0, n, name) == 0) return std::atol(line.c_str() + n + 1);
+  return -1;
+}
+
+void note_threads(Tally& t) {
+  int n = static_cast<int>(status_field("Threads"));
+  int seen = t.max_threads.load();
+  while (n > seen && !t.max_threads.compare_exchange_weak(seen, n)) {
+  }
+}
+
+// --- plain libcurl: the options every raw client sets, the same ones http_task sets ---
+
+struct Easy {
+  CURL* easy = nullptr;
+  std::string body;
+  char error[CURL_ERROR_SIZE] = {};
+};
+
+curl_slist* default_headers() {
+  static curl_slist* headers = [] {
+    curl_slist* h = curl_slist_append(nullptr, "Accept: application/json");
+    return curl_slist_append(h, "Expect:");
+  }();
+  return headers;
+}
+
+size_t on_write(char* data, size_t size, size_t count, void* userp) {
+  auto& e = *static_cast<Easy*>(userp);
+  size_t n = size * count;
+  if (n > 4 * 1024 * 1024 - e.body.size()) return 0;
+  e.body.append(data, n);
+  return n;
+}
+
+void configure(Easy& e, const Config& c, const std::string& get_url) {
+  CURL* h = e.easy;
+  curl_easy_setopt(h, CURLOPT_PRIVATE, &e);
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(h, CURLOPT_USERAGENT, "http_task/" HTTP_TASK_VERSION_STRING);
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, default_headers());
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_write);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &e);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, e.error);
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 10'000L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 30'000L);
+  curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(4 * 1024 * 1024));
+  if (c.post) {
+    curl_easy_setopt(h, CURLOPT_URL, c.url.c_str());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(7));
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, "x=6&y=7");
+  } else {
+    curl_easy_setopt(h, CURLOPT_URL, get_url.c_str());
+    curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+    curl_easy_setopt(h, CURLOPT_MAXREDIRS, 5L);
+  }
+}
+
+void check(Easy& e, CURLcode rc, Tally& t) {
+  long status = 0;
+  curl_easy_getinfo(e.easy, CURLINFO_RESPONSE_CODE, &status);
+  if (rc == CURLE_OK && status == 200 && !e.body.empty()) {
+    t.ok.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    if (t.failed.fetch_add(1) == 0)
+      t.first_error =
+          std::string(curl_easy_strerror(rc)) + " " + e.error + " status " + std::to_string(status);
+  }
+  e.body.clear();
+}
+
+std::string get_url_of(const Config& c) { return c.url + "?x=6&y=7"; }
+
+// --- the clients ---
+
+void run_http_task(const Config& c, Tally& t) {
+  http_task::ClientOptions options;
+  options.receive_buffer_size = c.receive_buffer;
+  http_task::Client client(options);
+  http_task::URL url(c.url, client);
+  Tickets tickets(c);
+  auto start = [&] {
+    return c.post ? url.post_async<int>({{"x", 6}, {"y", 7}})
+                  : url.get_async<int>({{"x", 6}, {"y", 7}});
+  };
+  std::deque<http_task::AsyncResult<int>> window;
+  while (static_cast<int>(window.size()) < c.concurrency && tickets.take())
+    window.push_back(start());
+  note_threads(t);
+  while (!window.empty()) {
+    auto result = std::move(window.front());
+    window.pop_front();
+    try {
+      if (result.get() == 42)
+        t.ok.fetch_add(1, std::memory_order_relaxed);
+      else
+        t.failed.fetch_add(1);
+    } catch (const std::exception& e) {
+      if (t.failed.fetch_add(1) == 0) t.first_error = e.what();
+    }
+    if (tickets.take()) window.push_back(start());
+  }
+  note_threads(t);
+}
+
+// curl's docs/examples/ephiperfifo.c, reduced: epoll for the sockets libcurl names, a
+// deadline for its timer, finished handles re-added at once.
+struct RawEpoll {
+  CURLM* multi = nullptr;
+  int epfd = -1;
+  long timer_ms = -1;
+  Clock::time_point timer_at{};
+
+  static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void* socketp) {
+    auto& self = *static_cast<RawEpoll*>(userp);
+    if (what == CURL_POLL_REMOVE) {
+      epoll_ctl(self.epfd, EPOLL_CTL_DEL, s, nullptr);
+      return 0;
+    }
+    epoll_event ev{};
+    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
+    ev.data.fd = s;
+    if (socketp) {
+      epoll_ctl(self.epfd, EPOLL_CTL_MOD, s, &ev);
+    } else {
+      epoll_ctl(self.epfd, EPOLL_CTL_ADD, s, &ev);
+      curl_multi_assign(self.multi, s, &self);
+    }
+    return 0;
+  }
+  static int on_timer(CURLM*, long ms, void* userp) {
+    auto& self = *static_cast<RawEpoll*>(userp);
+    self.timer_ms = ms;
+    if (ms >= 0) self.timer_at = Clock::now() + std::chrono::milliseconds(ms);
+    return 0;
+  }
+};
+
+void run_raw_epoll(const Config& c, Tally& t) {
+  RawEpoll loop;
+  loop.multi = curl_multi_init();
+  loop.epfd = epoll_create1(EPOLL_CLOEXEC);
+  curl_multi_setopt(loop.multi, CURLMOPT_SOCKETFUNCTION, &RawEpoll::on_socket);
+  curl_multi_setopt(loop.multi, CURLMOPT_SOCKETDATA, &loop);
+  curl_multi_setopt(loop.multi, CURLMOPT_TIMERFUNCTION, &RawEpoll::on_timer);
+  curl_multi_setopt(loop.multi, CURLMOPT_TIMERDATA, &loop);
+  Tickets tickets(c);
+  std::string get_url = get_url_of(c);
+  std::vector<Easy> easies(c.concurrency);
+  int in_flight = 0;
+  for (auto& e : easies) {
+    if (!tickets.take()) break;
+    e.easy = curl_easy_init();
+    configure(e, c, get_url);
+    curl_multi_add_handle(loop.multi, e.easy);
+    ++in_flight;
+  }
+  note_threads(t);
+  int running = 0;
+  epoll_event events[256];
+  while (in_flight > 0) {
+    int wait_ms = -1;
+    if (loop.timer_ms >= 0) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(loop.timer_at - Clock::now());
+      wait_ms = static_cast<int>(std::max<long long>(0, left.count()));
+    }
+    int n = epoll_wait(loop.epfd, events, 256, wait_ms);
+    for (int i = 0; i < n; ++i) {
+      int mask = 0;
+      if (events[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
+      if (events[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
+      if (events[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(loop.multi, events[i].data.fd, mask, &running);
+    }
+    if (loop.timer_ms >= 0 && Clock::now() >= loop.timer_at) {
+      loop.timer_ms = -1;
+      curl_multi_socket_action(loop.multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    }
+    int left = 0;
+    while (CURLMsg* msg = curl_multi_info_read(loop.multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Easy* e = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &e);
+      CURLcode rc = msg->data.result;
+      check(*e, rc, t);
+      curl_multi_remove_handle(loop.multi, e->easy);
+      if (tickets.take())
+        curl_multi_add_handle(loop.multi, e->easy);
+      else
+        --in_flight;
+    }
+  }
+  note_threads(t);
+  for (auto& e : easies)
+    if (e.easy) curl_easy_cleanup(e.easy);
+  curl_multi_cleanup(loop.multi);
+  close(loop.epfd);
+}
+
+void run_raw_poll(const Config& c, Tally& t) {
+  CURLM* multi = curl_multi_init();
+  Tickets tickets(c);
+  std::string get_url = get_url_of(c);
+  std::vector<Easy> easies(c.concurrency);
+  int in_flight = 0;
+  for (auto& e : easies) {
+    if (!tickets.take()) break;
+    e.easy = curl_easy_init();
+    configure(e, c, get_url);
+    curl_multi_add_handle(multi, e.easy);
+    ++in_flight;
+  }
+  note_threads(t);
+  int running = 0;
+  while (in_flight > 0) {
+    curl_multi_perform(multi, &running);
+    int left = 0;
+    bool readded = false;
+    while (CURLMsg* msg = curl_multi_info_read(multi, &left)) {
+      if (msg->msg != CURLMSG_DONE) continue;
+      Easy* e = nullptr;
+      curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &e);
+      check(*e, msg->data.result, t);
+      curl_multi_remove_handle(multi, e->easy);
+      if (tickets.take()) {
+        curl_multi_add_handle(multi, e->easy);
+        readded = true;
+      } else {
+        --in_flight;
+      }
+    }
+    if (in_flight > 0 && !readded) curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+  }
+  note_threads(t);
+  for (auto& e : easies)
+    if (e.easy) curl_easy_cleanup(e.easy);
+  curl_multi_cleanup(multi);
+}
+
+void run_threads(const Config& c, Tally& t) {
+  Tickets tickets(c);
+  std::string get_url = get_url_of(c);
+  std::atomic<int> live{1};  // the main thread; counted, not sampled: early threads exit
+  std::vector<std::thread> pool;
+  pool.reserve(c.concurrency);
+  for (int i = 0; i < c.concurrency; ++i) {
+    pool.emplace_back([&] {
+      Easy e;
+      e.easy = curl_easy_init();
+      configure(e, c, get_url);
+      int n = live.fetch_add(1) + 1;
+      int seen = t.max_threads.load();
+      while (n > seen && !t.max_threads.compare_exchange_weak(seen, n)) {
+      }
+      while (tickets.take()) check(e, curl_easy_perform(e.easy), t);
+      curl_easy_cleanup(e.easy);
+      live.fetch_sub(1);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+void run_sequential(const Config& c, Tally& t) {
+  Tickets tickets(c);
+  std::string get_url = get_url_of(c);
+  Easy e;
+  e.easy = curl_easy_init();
+  configure(e, c, get_url);
+  note_threads(t);
+  while (tickets.take()) check(e, curl_easy_perform(e.easy), t);
+  curl_easy_cleanup(e.easy);
+}
+
+void raise_open_files_limit() {
+  rlimit r{};
+  if (getrlimit(RLIMIT_NOFILE, &r) == 0 && r.rlim_cur < r.rlim_max) {
+    r.rlim_cur = r.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &r);
+  }
+}
+
+double cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+[[noreturn]] void usage() {
+  std::fprintf(stderr,
+               "usage: bench_clients --client http_task|raw_epoll|raw_poll|threads|sequential "
+               "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
+               "[--receive-buffer BYTES]\n");
+  std::exit(2);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Config c;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (i + 1 >= argc) usage();
+    std::string v = argv[++i];
+    if (a == "--client")
+      c.client = v;
+    else if (a == "--url")
+      c.url = v;
+    else if (a == "--method")
+      c.post = (v == "POST");
+    else if (a == "--concurrency")
+      c.concurrency = std::max(1, std::atoi(v.c_str()));
+    else if (a == "--calls")
+      c.calls = std::atol(v.c_str());
+    else if (a == "--seconds")
+      c.seconds = std::atof(v.c_str());
+    else if (a == "--receive-buffer")
+      c.receive_buffer = std::atol(v.c_str());
+    else
+      usage();
+  }
+  if (c.client.empty() || c.url.empty() || (c.calls <= 0 && c.seconds <= 0)) usage();
+  raise_open_files_limit();
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+
+  Tally t;
+  double cpu0 = cpu_seconds();
+  auto t0 = Clock::now();
+  if (c.client == "http_task")
+    run_http_task(c, t);
+  else if (c.client == "raw_epoll")
+    run_raw_epoll(c, t);
+  else if (c.client == "raw_poll")
+    run_raw_poll(c, t);
+  else if (c.client == "threads")
+    run_threads(c, t);
+  else if (c.client == "sequential")
+    run_sequential(c, t);
+  else
+    usage();
+  double wall = std::chrono::duration<double>(Clock::now() - t0).count();
+  double cpu = cpu_seconds() - cpu0;
+  long calls = t.ok + t.failed;
+  std::string err;
+  for (char ch : t.first_error)
+    if (ch != '"' && ch != '\\' && static_cast<unsigned char>(ch) >= 0x20) err += ch;
+  std::printf(
+      "{\"client\":\"%s\",\"method\":\"%s\",\"concurrency\":%d,\"ok\":%ld,\"failed\":%ld,"
+      "\"wall_s\":%.4f,\"req_per_s\":%.1f,\"cpu_us_per_call\":%.2f,\"peak_rss_kib\":%ld,"
+      "\"max_threads\":%d,\"first_error\":\"%s\"}\n",
+      c.client.c_str(), c.post ? "POST" : "GET", c.concurrency, t.ok.load(), t.failed.load(), wall,
+      calls / wall, calls ? cpu * 1e6 / calls : 0.0, status_field("VmHWM"), t.max_threads.load(),
+      err.c_str());
+  return t.failed == 0 ? 0 : 1;
+}

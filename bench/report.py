@@ -1,0 +1,225 @@
+#!/usr/bin/env python3
+"""Turns bench/run.sh's results.jsonl into results.md, throughput.png (gnuplot) and the
+results section of bench/README.md (between the results:begin/end markers)."""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+
+CLIENTS = ["http_task", "raw_epoll", "raw_poll", "threads", "sequential"]
+CONCURRENCY = [1, 16, 128, 1024]
+
+
+def load(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def fmt(v, digits=0):
+    if v is None:
+        return "–"
+    return f"{v:,.{digits}f}"
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def throughput_tables(rows):
+    tp = {}
+    for r in rows:
+        if r["kind"] == "throughput" and r.get("failed", 1) == 0:
+            tp.setdefault((r["method"], r["concurrency"], r["client"]), []).append(r)
+    rps = {k: median([r["req_per_s"] for r in v]) for k, v in tp.items()}
+    cpu = {k: median([r["cpu_us_per_call"] for r in v]) for k, v in tp.items()}
+    lines = [
+        "| method | in flight | " + " | ".join(CLIENTS) +
+        " | http_task / raw_epoll | http_task / best raw | http_task / threads |",
+        "|---|---:|" + "---:|" * (len(CLIENTS) + 3),
+    ]
+    checks = []
+    for method in ["GET", "POST"]:
+        for c in CONCURRENCY:
+            vals = [rps.get((method, c, cl)) for cl in CLIENTS]
+            h, re, rp, th = vals[0], vals[1], vals[2], vals[3]
+            best_raw = max([v for v in (re, rp) if v is not None], default=None)
+            lines.append(f"| {method} | {c} | " + " | ".join(fmt(v) for v in vals) +
+                         f" | {fmt(ratio(h, re), 2)} | {fmt(ratio(h, best_raw), 2)} |"
+                         f" {fmt(ratio(h, th), 2)} |")
+            checks.append((method, c, ratio(h, re), ratio(h, best_raw), ratio(h, th)))
+    cpu_lines = [
+        "| method | in flight | " + " | ".join(CLIENTS) + " | http_task / raw_epoll |",
+        "|---|---:|" + "---:|" * (len(CLIENTS) + 1),
+    ]
+    for method in ["GET", "POST"]:
+        for c in CONCURRENCY:
+            vals = [cpu.get((method, c, cl)) for cl in CLIENTS]
+            cpu_lines.append(f"| {method} | {c} | " + " | ".join(fmt(v, 1) for v in vals) +
+                             f" | {fmt(ratio(vals[0], vals[1]), 2)} |")
+    return rps, lines, cpu_lines, checks
+
+
+def plot(rps, out):
+    data = os.path.join(out, "throughput.dat")
+    with open(data, "w") as f:
+        for method in ["GET", "POST"]:
+            f.write(f"# {method}\n# concurrency " + " ".join(CLIENTS) + "\n")
+            for c in CONCURRENCY:
+                vals = [rps.get((method, c, cl)) for cl in CLIENTS]
+                f.write(f"{c} " + " ".join("NaN" if v is None else f"{v:.1f}" for v in vals) + "\n")
+            f.write("\n\n")
+    png = os.path.join(out, "throughput.png")
+    plots = []
+    for block, method in enumerate(["GET", "POST"]):
+        series = ", ".join(
+            f"'{data}' index {block} using 1:{i + 2} with linespoints lw 2 title '{cl}'"
+            for i, cl in enumerate(CLIENTS))
+        plots.append(f"set title 'req/s, {method} (same run, median)'; plot {series}")
+    script = "\n".join([
+        "set terminal pngcairo size 1200,500 font 'Sans,10'",
+        f"set output '{png}'",
+        "set multiplot layout 1,2",
+        "set logscale x 2", "set xtics (1, 16, 128, 1024)", "set xrange [0.8:1300]",
+        "set xlabel 'calls in flight'", "set ylabel 'requests per second'",
+        "set yrange [0:*]", "set key bottom right", "set grid",
+        plots[0], plots[1], "unset multiplot",
+    ])
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+    return png
+
+
+def slow_table(rows):
+    lines = ["| calls (all in flight) | client | ok | failed | wall s | peak RSS MiB | threads |"
+             " wall / raw_epoll | RSS / raw_epoll |", "|---:|---|---:|---:|---:|---:|---:|---:|---:|"]
+    by = {(r["concurrency"], r["client"]): r for r in rows if r["kind"] == "slow"}
+    checks = []
+    for n in sorted({k[0] for k in by}):
+        raw = by.get((n, "raw_epoll"))
+        for cl in ["http_task", "raw_epoll", "raw_poll", "threads"]:
+            r = by.get((n, cl))
+            if not r:
+                continue
+            wall_ratio = ratio(r.get("wall_s"), raw and raw.get("wall_s"))
+            rss_ratio = ratio(r.get("peak_rss_kib"), raw and raw.get("peak_rss_kib"))
+            lines.append(f"| {n:,} | {cl} | {r.get('ok', 0):,} | {r.get('failed')} | "
+                         f"{fmt(r.get('wall_s'), 2)} | {fmt(r.get('peak_rss_kib', 0) / 1024, 1)} | "
+                         f"{r.get('max_threads', '–')} | {fmt(wall_ratio, 2)} | {fmt(rss_ratio, 2)} |")
+            if cl == "http_task":
+                checks.append((n, r, wall_ratio, rss_ratio))
+    return lines, checks
+
+
+def instruction_table(rows):
+    ins = {r["client"]: r for r in rows if r["kind"] == "instructions"}
+    per = {cl: (r["ir_large"] - r["ir_small"]) / (r["calls_large"] - r["calls_small"])
+           for cl, r in ins.items()}
+    lines = ["| client | instructions per call | / raw_epoll |", "|---|---:|---:|"]
+    for cl in CLIENTS:
+        if cl in per:
+            lines.append(f"| {cl} | {fmt(per[cl])} | {fmt(ratio(per[cl], per.get('raw_epoll')), 2)} |")
+    note = ""
+    if ins:
+        r = next(iter(ins.values()))
+        note = (f"callgrind, GET, 16 in flight, ({r['calls_large']:,} calls − {r['calls_small']:,} calls)"
+                f" / {r['calls_large'] - r['calls_small']:,}; whole process, all threads, user space.")
+    return per, lines, note
+
+
+def decoder_table(rows):
+    lines = ["| answer | bytes | ns per answer | MB/s |", "|---|---:|---:|---:|"]
+    for r in rows:
+        if r["kind"] == "decoder":
+            lines.append(f"| {r['answer']} | {r['bytes']} | {fmt(r['ns_per_answer'])} | "
+                         f"{fmt(r['mb_per_s'], 1)} |")
+    return lines
+
+
+def verdict(ok):
+    return "met" if ok else "**missed**"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--machine", default="")
+    ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--elapsed", default="")
+    ap.add_argument("--readme")
+    a = ap.parse_args()
+    rows = load(a.results)
+    rps, tp_lines, cpu_lines, tp_checks = throughput_tables(rows)
+    png = plot(rps, a.out)
+    slow_lines, slow_checks = slow_table(rows)
+    per, ins_lines, ins_note = instruction_table(rows)
+    dec_lines = decoder_table(rows)
+
+    targets = ["| target | result | |", "|---|---|---|"]
+    worst = min((c[2] for c in tp_checks if c[2] is not None), default=None)
+    worst_best = min((c[3] for c in tp_checks if c[3] is not None), default=None)
+    targets.append(f"| req/s ≥ 0.95 × raw multi, every concurrency, GET and POST | worst "
+                   f"{fmt(worst, 2)} × raw_epoll, {fmt(worst_best, 2)} × best raw | "
+                   f"{verdict(worst is not None and worst >= 0.95)} |")
+    ir = ratio(per.get("http_task"), per.get("raw_epoll"))
+    targets.append(f"| instructions per call ≤ 1.10 × raw | {fmt(ir, 2)} × | "
+                   f"{verdict(ir is not None and ir <= 1.10)} |")
+    for n, r, wr, rr in slow_checks:
+        if n < 10000:
+            continue
+        targets.append(f"| 10,000 in flight, all succeed | {r.get('ok', 0):,} ok, {r.get('failed')} failed |"
+                       f" {verdict(r.get('failed') == 0)} |")
+        targets.append(f"| 10,000 in flight, wall ≤ 1.1 × raw | {fmt(wr, 2)} × | "
+                       f"{verdict(wr is not None and wr <= 1.1)} |")
+        targets.append(f"| 10,000 in flight, ≤ 3 threads | {r.get('max_threads')} | "
+                       f"{verdict(r.get('max_threads', 99) <= 3)} |")
+        targets.append(f"| 10,000 in flight, peak RSS ≤ 0.6 × raw | {fmt(rr, 2)} × | "
+                       f"{verdict(rr is not None and rr <= 0.6)} |")
+    for c in (16, 1024):
+        vs = [x[4] for x in tp_checks if x[1] == c and x[4] is not None]
+        w = min(vs, default=None)
+        targets.append(f"| req/s ≥ 2.5 × thread-per-call at {c} in flight | worst {fmt(w, 2)} × | "
+                       f"{verdict(w is not None and w >= 2.5)} |")
+
+    md = [
+        f"Command: `{a.command}` (took {a.elapsed} s).  ",
+        f"Machine: {a.machine}; client and server share the cores.",
+        "",
+        "![req/s against calls in flight](results/throughput.png)",
+        "",
+        "### Targets (ratios taken in this run)",
+        "", *targets, "",
+        "### Requests per second (median of the repetitions; nginx answering the success JSON)",
+        "", *tp_lines, "",
+        "### Client CPU µs per call (user + system, the client process only)",
+        "", *cpu_lines, "",
+        "### User-space instructions per call",
+        "", *ins_lines, "", ins_note, "",
+        "### N calls all in flight to a server answering after 1 s (nginx echo_sleep 1.0)",
+        "", *slow_lines, "",
+        "### Answer decoder alone",
+        "", *dec_lines, "",
+    ]
+    text = "\n".join(md)
+    with open(os.path.join(a.out, "results.md"), "w") as f:
+        f.write(text)
+    if a.readme:
+        begin, end = "<!-- results:begin -->", "<!-- results:end -->"
+        with open(a.readme) as f:
+            readme = f.read()
+        if begin in readme and end in readme:
+            head, rest = readme.split(begin, 1)
+            _, tail = rest.split(end, 1)
+            readme = head + begin + "\n" + text + "\n" + end + tail
+            with open(a.readme, "w") as f:
+                f.write(readme)
+    print(text)
+    print(f"plot: {png}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+#!/usr/bin/env bash
+# The benchmark suite (bench/README.md): builds bench/, starts its own nginx on 127.0.0.1,
+# runs every client in the same run, alternating, and writes bench/results/ (raw JSON
+# lines, results.md, throughput.png) and the results section of bench/README.md.
+#
+# usage: bench/run.sh [--quick] [--build-dir DIR] [--bin-dir DIR] [--out DIR] [--no-readme]
+#   --quick      about 2 minutes instead of about 8: shorter runs, one repetition, no N=10,000
+#   --bin-dir    use already built bench_clients/bench_decoder from DIR (e.g. a prototype build)
+# Needs nginx-light, libnginx-mod-http-echo, gnuplot-nox, valgrind
+# (scripts/install-deps.sh --bench).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+quick=0
+build_dir="$root/build-bench"
+bin_dir=""
+out="$root/bench/results"
+readme=1
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --quick) quick=1 ;;
+    --build-dir) build_dir=$2; shift ;;
+    --bin-dir) bin_dir=$2; shift ;;
+    --out) out=$2; shift ;;
+    --no-readme) readme=0 ;;
+    *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+if [ $quick -eq 1 ]; then
+  seconds=0.5 reps=1 slow_counts="1000 5000" cg_small=500 cg_large=1000 decoder_seconds=0.3
+else
+  seconds=2 reps=3 slow_counts="1000 5000 10000" cg_small=2000 cg_large=4000 decoder_seconds=1
+fi
+
+if [ -z "$bin_dir" ]; then
+  cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+    -DHTTP_TASK_BUILD_BENCH=ON -DHTTP_TASK_BUILD_TESTS=OFF -DHTTP_TASK_BUILD_EXAMPLES=OFF \
+    -DHTTP_TASK_INSTALL=OFF >/dev/null
+  cmake --build "$build_dir" --target bench_clients bench_decoder >/dev/null
+  bin_dir="$build_dir/bench"
+fi
+clients_bin="$bin_dir/bench_clients"
+decoder_bin="$bin_dir/bench_decoder"
+
+ulimit -n "$(ulimit -Hn)"
+mkdir -p "$out"
+results="$out/results.jsonl"
+: >"$results"
+work=$(mktemp -d /tmp/http_task_bench.XXXXXX)
+nginx_pid=""
+cleanup() {
+  if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
+[ -f "$echo_module" ] || { echo "run.sh: $echo_module missing (apt-get install libnginx-mod-http-echo)" >&2; exit 1; }
+sed -e "s#@DIR@#$work#g; s#@FAST_PORT@#$port#g; s#@LOAD_ECHO@#load_module $echo_module;#" \
+  "$root/bench/nginx.conf.in" >"$work/nginx.conf"
+nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log" &
+nginx_pid=$!
+for _ in $(seq 50); do
+  curl -sf "http://127.0.0.1:$port/multiply" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+fast_url="http://127.0.0.1:$port/multiply"
+slow_url="http://127.0.0.1:$port/slow"
+started=$(date +%s)
+
+run_client() { # client url method concurrency (--seconds S | --calls N) -> one JSON line, tagged
+  local kind=$1; shift
+  local line
+  line=$("$clients_bin" --client "$1" --url "$2" --method "$3" --concurrency "$4" "$5" "$6" || true)
+  [ -n "$line" ] || line="{\"client\":\"$1\",\"method\":\"$3\",\"concurrency\":$4,\"ok\":0,\"failed\":-1}"
+  echo "{\"kind\":\"$kind\",${line#\{}" >>"$results"
+  echo "$kind $line"
+}
+
+# Throughput: every client at every concurrency, the order rotated each time so that no
+# client always runs first (or right after the same neighbour).
+rotate=0
+for rep in $(seq "$reps"); do
+  for method in GET POST; do
+    for c in 1 16 128 1024; do
+      clients=(http_task raw_epoll raw_poll threads)
+      [ "$c" -eq 1 ] && clients+=(sequential)
+      n=${#clients[@]}
+      for i in $(seq 0 $((n - 1))); do
+        client=${clients[$(((i + rotate) % n))]}
+        run_client throughput "$client" "$fast_url" "$method" "$c" --seconds "$seconds"
+      done
+      rotate=$((rotate + 1))
+    done
+  done
+done
+
+# N calls all in flight at once to a server answering after 1 s: wall, peak RSS, threads.
+for n in $slow_counts; do
+  for client in http_task raw_epoll raw_poll threads; do
+    run_client slow "$client" "$slow_url" GET "$n" --calls "$n"
+    sleep 1 # let the server close what the last client left
+  done
+done
+
+# The decoder alone.
+"$decoder_bin" --seconds "$decoder_seconds" | sed 's/^{/{"kind":"decoder",/' | tee -a "$results"
+
+# User-space instructions per call (callgrind, whole process, all threads): the difference
+# between two call counts removes start-up costs. Two at a time: counts do not depend on timing.
+if command -v valgrind >/dev/null; then
+  jobs=()
+  for client in http_task raw_epoll threads; do
+    for n in $cg_small $cg_large; do jobs+=("$client $n"); done
+  done
+  export CG_BIN="$clients_bin" CG_URL="$fast_url" CG_DIR="$work"
+  printf '%s\n' "${jobs[@]}" | xargs -P 2 -L 1 sh -c '
+    valgrind --tool=callgrind --callgrind-out-file="$CG_DIR/cg_$1_$2.out" "$CG_BIN" --client "$1" \
+      --url "$CG_URL" --concurrency 16 --calls "$2" >/dev/null 2>"$CG_DIR/cg_$1_$2.log" || true
+  ' sh
+  for client in http_task raw_epoll threads; do
+    small=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg_${client}_${cg_small}.log")
+    large=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg_${client}_${cg_large}.log")
+    if [ -n "$small" ] && [ -n "$large" ]; then
+      echo "{\"kind\":\"instructions\",\"client\":\"$client\",\"calls_small\":$cg_small,\"calls_large\":$cg_large,\"ir_small\":$small,\"ir_large\":$large}" | tee -a "$results"
+    fi
+  done
+  mkdir -p "$out/callgrind"
+  cp "$work"/cg_*_"$cg_large".out "$out/callgrind/" 2>/dev/null || true
+fi
+
+elapsed=$(($(date +%s) - started))
+set +o pipefail # head closing a pipe early is not an error here
+machine="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), \
+$(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r), $(curl-config --version), \
+nginx $(nginx -v 2>&1 | sed 's#.*nginx/##') (1 worker), $(g++ --version | head -1)"
+set -o pipefail
+command="bench/run.sh$([ $quick -eq 1 ] && echo ' --quick')"
+readme_args=()
+[ $readme -eq 1 ] && readme_args=(--readme "$root/bench/README.md")
+python3 "$root/bench/report.py" --results "$results" --out "$out" --machine "$machine" \
+  --command "$command" --elapsed "$elapsed" "${readme_args[@]}"
