@@ -1,19 +1,32 @@
 // The event loop as users hold it: one Client is one libcurl multi handle driven by
 // one thread. Any thread may start calls on it at any time; calls share its
 // connections. Most programs need one Client (default_client()).
+//
+// Threads: the loop thread runs libcurl and nothing else of yours (but the log hook);
+// continuations (then, co_await) run on ClientOptions::executor, or by default on one
+// completion thread the Client starts when first needed. With own_thread = false the
+// Client starts no thread at all: the application drives it with run_once() or run(),
+// and continuations without an executor run on that thread too.
 #pragma once
 
 #include <http_task/async_result.hpp>
 #include <http_task/client_options.hpp>
 #include <http_task/detail/call/uuid.hpp>
+#include <http_task/detail/future/completion_queue.hpp>
 #include <http_task/detail/loop/event_loop.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
+#include <http_task/executor.hpp>
 #include <http_task/request.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstddef>
 #include <exception>
 #include <memory>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 
@@ -23,19 +36,74 @@ class Client {
  public:
   Client() : Client(ClientOptions{}) {}
   explicit Client(ClientOptions options)
-      : options_(std::move(options)), loop_(options_), thread_([this] { loop_.run(); }) {}
+      : options_(std::move(options)),
+        completions_(std::make_shared<detail::CompletionQueue>(options_.own_thread)),
+        loop_(std::make_unique<detail::EventLoop>(options_)),
+        executor_(options_.executor ? options_.executor
+                                    : Executor(detail::CompletionQueueExecutor{completions_})) {
+    if (options_.own_thread) {
+      thread_ = std::thread([this] { loop_->run(); });
+    } else {
+      // Wakes a driver asleep in run() or run_once() for a job queued from elsewhere.
+      completions_->set_wake([inbox = loop_->inbox()] { inbox->notify(); });
+    }
+  }
 
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Every unfinished call completes with CancelledError; returns promptly. Do not
-  // destroy a Client from one of its own completion callbacks (the loop thread).
+  // Every unfinished call completes with CancelledError, then every continuation queued
+  // on the Client's own executor runs (those posted later run on the posting thread);
+  // returns once they have. Do not destroy a Client from the loop thread (a log hook or
+  // an inline_executor continuation); from its completion thread it is allowed.
   ~Client() {
-    loop_.inbox()->close();
-    thread_.join();
+    loop_->inbox()->close();
+    if (thread_.joinable()) thread_.join();
+    loop_.reset();  // without a loop thread, this is what cancels the calls left
+    completions_->close();
   }
 
   const ClientOptions& options() const noexcept { return options_; }
+
+  // Where continuations of this Client's results run unless told otherwise.
+  const Executor& executor() const noexcept { return executor_; }
+
+  // For a Client made with own_thread = false; the others throw std::logic_error, as
+  // does driving one Client from two threads at once. Calls only progress while some
+  // thread drives the Client: do not wait for a result (get(), wait()) on the thread
+  // that should be driving it.
+  //
+  // One turn of the loop: waits at most max_wait for network activity or a timer (a
+  // negative max_wait: until something happens), handles it, then runs the
+  // continuations queued for this thread. Returns how many continuations ran.
+  std::size_t run_once(std::chrono::milliseconds max_wait) {
+    Driving driving(*this);
+    return turn(max_wait.count() < 0
+                    ? -1
+                    : static_cast<int>(std::min<long long>(max_wait.count(), 24LL * 3600 * 1000)));
+  }
+
+  // Drives the Client until stop() is called (from any thread, or from a continuation).
+  void run() {
+    Driving driving(*this);
+    while (!stop_requested_.exchange(false, std::memory_order_acq_rel)) turn(-1);
+  }
+
+  // Makes run() return after its current turn; when no run() is in progress, the next
+  // run() returns at once. Thread-safe.
+  void stop() {
+    stop_requested_.store(true, std::memory_order_release);
+    loop_->inbox()->notify();
+  }
+
+  // For a Client with own_thread = false hosted in an application's own event loop
+  // (poll, epoll, libuv, Asio's posix::stream_descriptor): watch native_handle() for
+  // readability and call run_once(0ms) when it is readable or when next_timeout() has
+  // passed (negative: no timer pending). Call both from the driving thread.
+  int native_handle() const noexcept { return loop_->fd(); }
+  std::chrono::milliseconds next_timeout() const {
+    return std::chrono::milliseconds(completions_->has_pending() ? 0 : loop_->next_timeout_ms());
+  }
 
   // The general form of a call (Celery's HttpDispatchTask): method, URL, arguments,
   // options, and optionally a Dispatcher that prepares the request and decodes the
@@ -48,24 +116,56 @@ class Client {
  private:
   std::shared_ptr<detail::CallState> start(Request request,
                                            std::shared_ptr<const Dispatcher> dispatcher) {
-    auto call = std::make_shared<detail::Transfer>(detail::make_uuid4(), loop_.inbox());
+    auto call = std::make_shared<detail::Transfer>(detail::make_uuid4(), loop_->inbox());
+    call->set_executor(executor_);
     try {
       call->prepare(std::move(request), options_, std::move(dispatcher));
     } catch (...) {
       // Answered by the loop, so the log hook sees refused calls too.
       call->refused = std::current_exception();
     }
-    if (!loop_.inbox()->push({detail::Inbox::Kind::start, call})) {
+    if (!loop_->inbox()->push({detail::Inbox::Kind::start, call})) {
       call->complete(call->refused ? detail::Outcome::failure(call->refused)
-                                   : detail::Outcome::failure(
-                                         CancelledError("call started on a Client being destroyed")));
+                                   : detail::Outcome::failure(CancelledError(
+                                         "call started on a Client being destroyed")));
     }
     return call;
   }
 
+  // Marks the thread driving a Client without its own thread, one at a time.
+  class Driving {
+   public:
+    explicit Driving(Client& c) : client_(c) {
+      if (c.options_.own_thread)
+        throw std::logic_error("http_task::Client: run_once()/run() need own_thread = false");
+      if (c.driving_.exchange(true, std::memory_order_acquire))
+        throw std::logic_error("http_task::Client: driven from two threads at once");
+      c.completions_->set_driver(std::this_thread::get_id());
+    }
+    ~Driving() {
+      client_.completions_->set_driver(std::thread::id());
+      client_.driving_.store(false, std::memory_order_release);
+    }
+    Driving(const Driving&) = delete;
+    Driving& operator=(const Driving&) = delete;
+
+   private:
+    Client& client_;
+  };
+
+  std::size_t turn(int max_wait_ms) {
+    // Continuations already waiting must not wait for the network as well.
+    loop_->turn(completions_->has_pending() ? 0 : max_wait_ms);
+    return completions_->run_pending();
+  }
+
   ClientOptions options_;
-  detail::EventLoop loop_;
+  std::shared_ptr<detail::CompletionQueue> completions_;
+  std::unique_ptr<detail::EventLoop> loop_;
+  Executor executor_;
   std::thread thread_;
+  std::atomic<bool> driving_{false};
+  std::atomic<bool> stop_requested_{false};
 };
 
 // The process-wide Client, created on first use and destroyed at exit (pending calls

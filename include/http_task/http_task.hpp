@@ -13,6 +13,10 @@
 #include <http_task/request.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/client_options.hpp>
+#include <http_task/executor.hpp>
 #include <http_task/async_result.hpp>
+#include <http_task/when_all.hpp>
+#include <http_task/coroutine.hpp>
 #include <http_task/client.hpp>
 #include <http_task/url.hpp>
+#include <http_task/webhook.hpp>

@@ -6,6 +6,7 @@
 #include <http_task/detail/future/outcome.hpp>
 #include <http_task/detail/future/unique_function.hpp>
 #include <http_task/error.hpp>
+#include <http_task/executor.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -13,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace http_task::detail {
 
@@ -48,32 +50,46 @@ class CallState {
 
   // Returns false when the call had already completed (someone else won).
   bool complete(Outcome outcome) {
-    UniqueFunction continuation;
+    return complete_with(std::move(outcome), [] {});
+  }
+
+  // As complete(), and runs store() under the lock when this completion wins: a typed
+  // value is written there, so the loser of a race never touches it.
+  template <class Store>
+  bool complete_with(Outcome outcome, Store&& store) {
+    std::vector<UniqueFunction> continuations;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (completed_) return false;
       completed_ = true;
+      store();
       outcome_ = std::move(outcome);
       ready_.store(true, std::memory_order_release);
-      continuation = std::move(continuation_);
+      continuations.swap(continuations_);
     }
     cv_.notify_all();
-    if (continuation) continuation();
+    for (auto& f : continuations) f();
     return true;
   }
 
   // Runs f once the call completes: right now, on this thread, if it already has;
-  // otherwise on the thread that completes it. One continuation per call.
+  // otherwise on the thread that completes it, which is often the loop thread: f must
+  // be quick and must not throw (AsyncResult::then hands user code to an executor).
   void on_complete(UniqueFunction f) {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!completed_) {
-        continuation_ = std::move(f);
+        continuations_.push_back(std::move(f));
         return;
       }
     }
     f();
   }
+
+  // Where continuations of this call run when none is named (the Client's executor).
+  // Set before the state is shared; read-only afterwards.
+  void set_executor(Executor executor) noexcept { executor_ = std::move(executor); }
+  const Executor& executor() const noexcept { return executor_; }
 
   // Completes the call with CancelledError and, when that won, stops its work.
   bool cancel() {
@@ -92,7 +108,8 @@ class CallState {
   std::atomic<bool> ready_{false};
   bool completed_ = false;
   Outcome outcome_;
-  UniqueFunction continuation_;
+  std::vector<UniqueFunction> continuations_;
+  Executor executor_;
   std::string id_;
 };
 

@@ -72,6 +72,12 @@ class EventLoop {
 
   const std::shared_ptr<Inbox>& inbox() const noexcept { return inbox_; }
 
+  // For hosting the loop in another event loop: this epoll descriptor turns readable
+  // when a turn has work; next_timeout_ms() (-1: none) says when one is due anyway.
+  // Driving thread only.
+  int fd() const noexcept { return epoll_fd_; }
+  int next_timeout_ms() const { return wait_ms(-1); }
+
   // Runs until the inbox is closed, then answers whatever is left with CancelledError.
   void run() {
     inbox_->set_loop_thread(std::this_thread::get_id());
@@ -82,15 +88,7 @@ class EventLoop {
   // One turn: waits at most max_wait_ms (-1: until something happens), does all
   // that is ready, and returns whether the loop still accepts work.
   bool turn(int max_wait_ms) {
-    int wait_ms = inbox_->self_posted() ? 0 : max_wait_ms;
-    auto wake_by = [&](Clock::time_point t) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(t - Clock::now()).count();
-      int ms = static_cast<int>(std::clamp<long long>(left, 0, 24 * 3600 * 1000));
-      wait_ms = wait_ms < 0 ? ms : std::min(wait_ms, ms);
-    };
-    if (timer_) wake_by(*timer_);
-    if (!retries_.empty()) wake_by(retries_.front().due);
-    int n = ::epoll_wait(epoll_fd_, events_, kMaxEvents, wait_ms);
+    int n = ::epoll_wait(epoll_fd_, events_, kMaxEvents, wait_ms(max_wait_ms));
     if (n < 0) n = 0;  // EINTR: just take another turn
     bool inbox_woke = false;
     for (int i = 0; i < n; ++i) {
@@ -119,6 +117,19 @@ class EventLoop {
   using Clock = std::chrono::steady_clock;
   static constexpr int kMaxEvents = 256;
   static constexpr std::size_t kMaxIdleHandles = 64;
+
+  // How long a turn may sleep: until libcurl's timer or the next retry is due.
+  int wait_ms(int max_wait_ms) const {
+    int ms = inbox_->self_posted() ? 0 : max_wait_ms;
+    auto wake_by = [&](Clock::time_point t) {
+      auto left = std::chrono::ceil<std::chrono::milliseconds>(t - Clock::now()).count();
+      int due = static_cast<int>(std::clamp<long long>(left, 0, 24 * 3600 * 1000));
+      ms = ms < 0 ? due : std::min(ms, due);
+    };
+    if (timer_) wake_by(*timer_);
+    if (!retries_.empty()) wake_by(retries_.front().due);
+    return ms;
+  }
 
   void drain_inbox() {
     inbox_->take(commands_);

@@ -56,6 +56,9 @@ class Inbox {
     return true;
   }
 
+  // Wakes the loop without a command (a driver asleep in run() has other work).
+  void notify() noexcept { wake(); }
+
   // Refuses every later command and wakes the loop so it can wind down.
   void close() {
     {

@@ -1,0 +1,161 @@
+// A Client's own executor for continuations nobody gave an executor to. User code
+// must not run on the loop thread (a slow continuation would stall every call), so
+// jobs go to a queue that is run either by one completion thread, started on first use,
+// or, for a Client without its own thread, by the thread driving it (run_once()).
+#pragma once
+
+#include <http_task/detail/future/unique_function.hpp>
+#include <http_task/executor.hpp>
+
+#include <condition_variable>
+#include <cstddef>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace http_task::detail {
+
+class CompletionQueue : public std::enable_shared_from_this<CompletionQueue> {
+ public:
+  // own_thread: jobs run on a thread of this queue; otherwise run_pending() runs them.
+  explicit CompletionQueue(bool own_thread) : own_thread_(own_thread) {}
+  CompletionQueue(const CompletionQueue&) = delete;
+  CompletionQueue& operator=(const CompletionQueue&) = delete;
+  ~CompletionQueue() = default;
+
+  // Called after a job is queued from a thread other than the driver's, so that a
+  // driver asleep in the loop wakes up to run it (user-driven mode only).
+  void set_wake(UniqueFunction wake) { wake_ = std::move(wake); }
+  void set_driver(std::thread::id id) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    driver_ = id;
+  }
+
+  void post(Job job) {
+    bool queued = false;
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!done_) {
+        queued = true;
+        jobs_.push_back(std::move(job));
+        if (own_thread_) {
+          if (!started_) {
+            started_ = true;
+            worker_ = std::thread([self = shared_from_this()] { self->work(); });
+          } else if (jobs_.size() == 1) {
+            cv_.notify_one();
+          }
+        } else {
+          wake = jobs_.size() == 1 && std::this_thread::get_id() != driver_;
+        }
+      }
+    }
+    if (queued) {
+      if (wake && wake_) wake_();
+      return;
+    }
+    // Closed: the Client is gone, so the job runs here rather than never.
+    run(job);
+  }
+
+  bool has_pending() const {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return !jobs_.empty();
+  }
+
+  // Driver thread: runs the jobs queued so far (not those they queue in turn, so a job
+  // that keeps posting cannot starve the loop). Returns how many ran.
+  std::size_t run_pending() {
+    std::vector<Job> batch;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      batch.swap(jobs_);
+    }
+    for (auto& job : batch) run(job);
+    return batch.size();
+  }
+
+  // Runs or waits for every job queued, including those they queue; afterwards post()
+  // runs jobs inline. From the completion thread itself (a continuation destroying its
+  // Client), that thread finishes the queue on its own after the caller returns.
+  void close() {
+    std::thread worker;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      closing_ = true;
+      if (own_thread_) {
+        if (!started_) done_ = true;
+        worker = std::move(worker_);
+      }
+    }
+    if (own_thread_) {
+      cv_.notify_one();
+      if (!worker.joinable()) return;
+      if (worker.get_id() == std::this_thread::get_id())
+        worker.detach();
+      else
+        worker.join();
+      return;
+    }
+    for (;;) {
+      std::vector<Job> batch;
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        if (jobs_.empty()) {
+          done_ = true;
+          return;
+        }
+        batch.swap(jobs_);
+      }
+      for (auto& job : batch) run(job);
+    }
+  }
+
+ private:
+  static void run(Job& job) noexcept {
+    try {
+      job();
+    } catch (...) {
+      // The library's jobs catch everything themselves; a stray one must not end us.
+    }
+  }
+
+  void work() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [&] { return !jobs_.empty() || closing_; });
+      if (jobs_.empty()) {
+        done_ = true;
+        return;
+      }
+      std::vector<Job> batch;
+      batch.swap(jobs_);
+      lock.unlock();
+      for (auto& job : batch) run(job);
+      batch.clear();  // a job's captures may post again: not under the lock
+      lock.lock();
+    }
+  }
+
+  const bool own_thread_;
+  UniqueFunction wake_;
+  mutable std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<Job> jobs_;
+  std::thread worker_;
+  std::thread::id driver_;
+  bool started_ = false;
+  bool closing_ = false;
+  bool done_ = false;
+};
+
+// The Executor face of a CompletionQueue.
+struct CompletionQueueExecutor {
+  std::shared_ptr<CompletionQueue> queue;
+  void operator()(Job job) const { queue->post(std::move(job)); }
+};
+
+}  // namespace http_task::detail
