@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
     try {
       bad.get();
     } catch (const http_task::RemoteExecuteError& e) {
-      std::cout << "GET  multiply(ten, 10) failed remotely: " << e.reason() << "   (id "
-                << bad.id() << ")\n";
+      std::cout << "GET  multiply(ten, 10) failed remotely: " << e.reason() << "   (id " << bad.id()
+                << ")\n";
     }
   } catch (const http_task::Error& e) {
     std::cerr << "multiply_client: " << e.what() << "\n";

@@ -6,6 +6,8 @@
 //   soak [--calls 100000] [--in-flight 256] [--fault-percent 1] [--destroy 5000]
 #include <http_task/http_task.hpp>
 
+#include "support/test_servers.hpp"
+
 #include <sys/resource.h>
 
 #include <chrono>
@@ -19,8 +21,6 @@
 #include <mutex>
 #include <random>
 #include <string>
-
-#include "support/test_servers.hpp"
 
 using namespace http_task;
 using Clock = std::chrono::steady_clock;
@@ -101,8 +101,8 @@ int main(int argc, char** argv) {
   const std::string base = server.base_url();
   // Each fault with the error it must end in.
   const std::vector<std::string> faults = {
-      "/fault/truncate",   "/fault/reset",          "/fault/close",
-      "/fault/garbage",    "/fault/stall",          "/answer?status=503&body=busy",
+      "/fault/truncate",     "/fault/reset",        "/fault/close",
+      "/fault/garbage",      "/fault/stall",        "/answer?status=503&body=busy",
       "/answer?body=%7B%27", "/multiply?x=ten&y=1", "/fault/deep?n=100000"};
 
   Slots slots(static_cast<int>(in_flight));

@@ -180,6 +180,11 @@ class AsyncResult {
   // it returns is dropped). On when_all() and when_any(), it cancels every input.
   bool cancel() { return checked_state().cancel(); }
 
+  // How many HTTP attempts the call made so far: 1 without retries, 0 while it is still
+  // queued or when it was refused before sending; 0 for results made by then() and
+  // when_all(), which are not calls themselves.
+  int attempts() const { return checked_state().attempts(); }
+
   // Continues with f once this result is finished, without any thread waiting for it;
   // returns the result of f. Consumes this result (use std::move(r).then(...)).
   //

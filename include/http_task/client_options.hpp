@@ -89,13 +89,14 @@ struct ClientOptions {
   // decompressed bytes, so a compression bomb stops at the limit).
   bool accept_compressed = false;
 
-  RetryPolicy retry;                             // off unless max_attempts > 1
-  TlsOptions tls;                                // verification on by default
-  AddressGuard address_guard;                    // the SSRF guard, off by default
-  std::shared_ptr<const RequestSigner> signer;   // e.g. StandardWebhooksSigner
+  RetryPolicy retry;                            // off unless max_attempts > 1
+  TlsOptions tls;                               // verification on by default
+  AddressGuard address_guard;                   // the SSRF guard, off by default
+  std::shared_ptr<const RequestSigner> signer;  // e.g. StandardWebhooksSigner
 
-  // Called on the loop thread for every call that reached the loop, once it is
-  // finished; keep it quick. Silent when empty. Exceptions it throws are ignored.
+  // Called on the loop thread for every call that reached the loop, just after its
+  // result was published (a thread in get() may already have the value); keep it
+  // quick. Silent when empty. Exceptions it throws are ignored.
   std::function<void(const CallRecord&)> on_call_finished;
 
   // Threads (docs/thread-pools.md): where continuations run, and who drives the loop.

@@ -78,8 +78,7 @@ class HttpError : public Error {
 // curl_code() is libcurl's code; what() is its message plus libcurl's detail.
 class TransportError : public Error {
  public:
-  TransportError(CURLcode code, const std::string& message)
-      : Error(message), curl_code_(code) {}
+  TransportError(CURLcode code, const std::string& message) : Error(message), curl_code_(code) {}
   CURLcode curl_code() const noexcept { return curl_code_; }
 
  private:

@@ -24,11 +24,11 @@ class ParamValue {
   ParamValue(const char* text) : text_(text) {}
 
   // Plain `char` is excluded: 'x' is more often a mistake than a number.
-  template <class I, std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool> &&
-                                          !std::is_same_v<I, char> && !std::is_same_v<I, wchar_t> &&
-                                          !std::is_same_v<I, char16_t> &&
-                                          !std::is_same_v<I, char32_t>,
-                                      int> = 0>
+  template <class I,
+            std::enable_if_t<std::is_integral_v<I> && !std::is_same_v<I, bool> &&
+                                 !std::is_same_v<I, char> && !std::is_same_v<I, wchar_t> &&
+                                 !std::is_same_v<I, char16_t> && !std::is_same_v<I, char32_t>,
+                             int> = 0>
   ParamValue(I number) {
     char buf[24];
     auto [end, ec] = std::to_chars(buf, buf + sizeof buf, number);

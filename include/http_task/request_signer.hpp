@@ -3,10 +3,10 @@
 // http_task/standard_webhooks.hpp has the Standard Webhooks signer.
 #pragma once
 
+#include <http_task/request.hpp>
+
 #include <chrono>
 #include <string_view>
-
-#include <http_task/request.hpp>
 
 namespace http_task {
 

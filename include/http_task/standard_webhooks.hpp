@@ -74,8 +74,8 @@ class StandardWebhooksSigner : public RequestSigner {
     while (!signature_header.empty()) {
       auto space = signature_header.find(' ');
       auto one = signature_header.substr(0, space);
-      signature_header = space == std::string_view::npos ? std::string_view()
-                                                         : signature_header.substr(space + 1);
+      signature_header =
+          space == std::string_view::npos ? std::string_view() : signature_header.substr(space + 1);
       if (one.substr(0, 3) != "v1,") continue;
       one.remove_prefix(3);
       if (one.size() == expected.size() &&

@@ -9,12 +9,11 @@
 #define HTTP_TASK_DETAIL_STR(x) HTTP_TASK_DETAIL_STR2(x)
 
 // "0.1.0": sent in the User-Agent header as http_task/<version>.
-#define HTTP_TASK_VERSION_STRING                                                 \
-  HTTP_TASK_DETAIL_STR(HTTP_TASK_VERSION_MAJOR)                                  \
+#define HTTP_TASK_VERSION_STRING                                              \
+  HTTP_TASK_DETAIL_STR(HTTP_TASK_VERSION_MAJOR)                               \
   "." HTTP_TASK_DETAIL_STR(HTTP_TASK_VERSION_MINOR) "." HTTP_TASK_DETAIL_STR( \
       HTTP_TASK_VERSION_PATCH)
 
 // One integer for preprocessor comparisons: 10203 is 1.2.3.
-#define HTTP_TASK_VERSION                                   \
-  (HTTP_TASK_VERSION_MAJOR * 10000 + HTTP_TASK_VERSION_MINOR * 100 + \
-   HTTP_TASK_VERSION_PATCH)
+#define HTTP_TASK_VERSION \
+  (HTTP_TASK_VERSION_MAJOR * 10000 + HTTP_TASK_VERSION_MINOR * 100 + HTTP_TASK_VERSION_PATCH)

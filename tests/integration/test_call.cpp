@@ -1,13 +1,13 @@
 // What goes on the wire: arguments, methods, headers, redirects, refusals. The test
 // server's /echo route answers with what it received.
+#include <catch2/catch.hpp>
+
 #include <http_task/http_task.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/webhook_urls.hpp"
 
 #include <string>
 #include <vector>
-
-#include "support/webhook_urls.hpp"
 
 using namespace http_task;
 using http_task_test::server_url;
@@ -99,8 +99,8 @@ TEST_CASE("what must not be sent is refused with a clear error", "[call]") {
 TEST_CASE("headers from the URL and the call are sent; the call's win", "[call]") {
   URL echo(server_url("/echo"), client());
   echo.set_options(CallOptions().header("X-Team", "core").header("X-Token", "url"));
-  Json r = echo.get_async({}, CallOptions().header("x-token", "call").header("Accept", "*/*"))
-               .get();
+  Json r =
+      echo.get_async({}, CallOptions().header("x-token", "call").header("Accept", "*/*")).get();
   auto headers = *r.find("headers");
   CHECK(headers.find("x-team")->as<std::string>() == "core");
   CHECK(headers.find("x-token")->as<std::string>() == "call");

@@ -1,20 +1,21 @@
 // The loop: concurrency from many threads, connection reuse, timeouts, cancellation,
 // shutdown, the log hook. No call may be left without an answer.
+#include <catch2/catch.hpp>
+
 #include <http_task/http_task.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/webhook_urls.hpp"
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include "support/webhook_urls.hpp"
 
 using namespace http_task;
 using namespace std::chrono_literals;
@@ -41,7 +42,8 @@ TEST_CASE("sequential calls reuse one connection", "[client]") {
   Client client;
   URL(server->base_url() + "/stats/reset", client).get_async().get();
   URL multiply(server->base_url() + "/multiply", client);
-  for (int i = 0; i < 20; ++i) REQUIRE(multiply.get_async<int>({{"x", i}, {"y", 2}}).get() == 2 * i);
+  for (int i = 0; i < 20; ++i)
+    REQUIRE(multiply.get_async<int>({{"x", i}, {"y", 2}}).get() == 2 * i);
   Json stats = URL(server->base_url() + "/stats", client).get_async().get();
   CHECK(stats.find("requests")->as<int>() == 21);  // 20 calls and this one
   CHECK(stats.find("connections")->as<int>() <= 1);
@@ -88,8 +90,8 @@ TEST_CASE("timeouts end in TimeoutError and the Client keeps serving", "[client]
   CHECK_THROWS_AS(slow.get(), TimeoutError);
   CHECK(quick.get() == 6);
   // A per-call timeout overrides the Client's.
-  auto patient = URL(server_url("/slow?ms=600"), client).get_async<std::string>(
-      {}, CallOptions().with_timeout(10s));
+  auto patient = URL(server_url("/slow?ms=600"), client)
+                     .get_async<std::string>({}, CallOptions().with_timeout(10s));
   CHECK(patient.get() == "slow");
   try {
     URL(server_url("/slow?ms=5000"), client).get_async().get();
@@ -170,13 +172,17 @@ TEST_CASE("destroying a Client answers every pending call with CancelledError", 
 
 TEST_CASE("the log hook sees every call that reached the loop", "[client]") {
   std::mutex m;
+  std::condition_variable cv;
   std::vector<std::string> lines;
   std::vector<std::string> urls;
   ClientOptions options;
   options.on_call_finished = [&](const CallRecord& r) {
-    std::lock_guard<std::mutex> lock(m);
-    lines.push_back(celery_log_line(r));
-    urls.emplace_back(r.url);
+    {
+      std::lock_guard<std::mutex> lock(m);
+      lines.push_back(celery_log_line(r));
+      urls.emplace_back(r.url);
+    }
+    cv.notify_all();
   };
   {
     Client client(options);
@@ -185,11 +191,9 @@ TEST_CASE("the log hook sees every call that reached the loop", "[client]") {
     auto ok = URL(with_credentials, client).get_async({{"x", 10}, {"y", 10}});
     auto failed = URL(base + "/multiply", client).get_async({{"x", "ten"}});
     auto refused = URL("file:///etc/passwd", client).get_async();
-    ok.wait();
-    failed.wait();
-    refused.wait();
-    std::lock_guard<std::mutex> lock(m);
-    REQUIRE(lines.size() == 3);
+    // The hook runs just after each result is published: wait for it, not for get().
+    std::unique_lock<std::mutex> lock(m);
+    REQUIRE(cv.wait_for(lock, 30s, [&] { return lines.size() == 3; }));
     CHECK(std::find(lines.begin(), lines.end(),
                     "Task http_task.dispatch[" + ok.id() + "] processed: 100") != lines.end());
     for (auto& u : urls) CHECK(u.find("secret") == std::string::npos);

@@ -1,12 +1,12 @@
 // Extending a call without touching the loop, as Celery users subclassed HttpDispatch.
+#include <catch2/catch.hpp>
+
 #include <http_task/http_task.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/webhook_urls.hpp"
 
 #include <memory>
 #include <string>
-
-#include "support/webhook_urls.hpp"
 
 using namespace http_task;
 using http_task_test::server_url;

@@ -1,8 +1,8 @@
 // The Celery documentation's own example: the Django `multiply` view, served by a real
 // Django app (examples/django_webhook), called with GET and POST.
-#include <http_task/http_task.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/http_task.hpp>
 
 #include "support/test_servers.hpp"
 

@@ -1,13 +1,13 @@
 // A server that misbehaves on purpose: every fault ends the call with the right error
 // within its timeout, and the same Client goes on serving other calls.
+#include <catch2/catch.hpp>
+
 #include <http_task/http_task.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/webhook_urls.hpp"
 
 #include <chrono>
 #include <string>
-
-#include "support/webhook_urls.hpp"
 
 using namespace http_task;
 using namespace std::chrono_literals;

@@ -1,11 +1,11 @@
 // Every row of PROTOCOL.md section 2, sent by a real HTTP server with the exact bytes.
-#include <http_task/http_task.hpp>
-
 #include <catch2/catch.hpp>
 
-#include <string>
+#include <http_task/http_task.hpp>
 
 #include "support/webhook_urls.hpp"
+
+#include <string>
 
 using namespace http_task;
 using http_task_test::answer_url;
@@ -99,8 +99,7 @@ TEST_CASE("an object without status is an invalid answer", "[protocol]") {
 TEST_CASE("trailing garbage after the object is an invalid answer", "[protocol]") {
   CHECK_THROWS_AS(fetch(answer_url(R"({"status":"success","retval":1} {"b":2})")),
                   InvalidResponseError);
-  CHECK_THROWS_AS(fetch(answer_url(R"({"status":"success","retval":1}x)")),
-                  InvalidResponseError);
+  CHECK_THROWS_AS(fetch(answer_url(R"({"status":"success","retval":1}x)")), InvalidResponseError);
   // Whitespace after the object is not garbage.
   CHECK(fetch(answer_url("{\"status\":\"success\",\"retval\":1}\r\n")).as<int>() == 1);
 }

@@ -1,15 +1,16 @@
 // Retries: opt-in, bounded by attempts and one deadline, backoff with jitter,
 // Retry-After honoured, POST only when declared idempotent, each attempt signed anew.
+#include <catch2/catch.hpp>
+
 #include <http_task/http_task.hpp>
 #include <http_task/standard_webhooks.hpp>
 
-#include <catch2/catch.hpp>
+#include "support/webhook_urls.hpp"
 
 #include <atomic>
 #include <chrono>
 #include <string>
-
-#include "support/webhook_urls.hpp"
+#include <thread>
 
 using namespace http_task;
 using namespace std::chrono_literals;
@@ -47,8 +48,12 @@ TEST_CASE("a retried call succeeds and tells how many attempts it took", "[retry
   options.retry = quick(4);
   options.on_call_finished = [&](const CallRecord& r) { logged_attempts = r.attempts; };
   Client client(options);
-  Json r = URL(flaky("fail=2&status=503"), client).get_async().get();
-  CHECK(r.find("attempt")->as<int>() == 3);
+  auto call = URL(flaky("fail=2&status=503"), client).get_async();
+  CHECK(call.get().find("attempt")->as<int>() == 3);
+  CHECK(call.attempts() == 3);
+  // The log hook runs just after the result is published: give it its moment.
+  for (int i = 0; i < 3000 && logged_attempts == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
   CHECK(logged_attempts == 3);
 }
 
@@ -131,8 +136,8 @@ TEST_CASE("each attempt is signed anew", "[retry][signing]") {
   options.signer = std::make_shared<StandardWebhooksSigner>(secret);
   options.retry = quick(2);
   Client client(options);
-  auto r = URL(flaky("fail=1&status=503&retry_after=1"), client).post_async(
-      {{"x", 1}}, CallOptions().with_idempotent());
+  auto r = URL(flaky("fail=1&status=503&retry_after=1"), client)
+               .post_async({{"x", 1}}, CallOptions().with_idempotent());
   Json seen = *r.get().find("seen");
   REQUIRE(seen.size() == 2);
   auto t1 = seen[0].find("webhook-timestamp")->as<std::string>();
@@ -142,4 +147,19 @@ TEST_CASE("each attempt is signed anew", "[retry][signing]") {
                                        seen[1].find("webhook-signature")->as<std::string>()));
   CHECK_FALSE(StandardWebhooksSigner::verify(secret, r.id(), t2, "x=1",
                                              seen[0].find("webhook-signature")->as<std::string>()));
+}
+
+TEST_CASE("the result counts attempts: all of them when retries run out, none when refused",
+          "[retry]") {
+  Client client;
+  auto exhausted =
+      URL(flaky("fail=9&status=502"), client).get_async({}, CallOptions().with_retry(quick(3)));
+  CHECK_THROWS_AS(exhausted.get(), HttpError);
+  CHECK(exhausted.attempts() == 3);
+  auto once = URL(server_url("/multiply"), client).get_async<int>({{"x", 1}, {"y", 1}});
+  CHECK(once.get() == 1);
+  CHECK(once.attempts() == 1);
+  auto refused = URL("file:///etc/passwd", client).get_async();
+  CHECK_THROWS_AS(refused.get(), RequestError);
+  CHECK(refused.attempts() == 0);
 }

@@ -1,12 +1,12 @@
 // TLS, the SSRF guard, redirects that must not leak credentials, auth headers.
-#include <http_task/http_task.hpp>
-
 #include <catch2/catch.hpp>
 
-#include <string>
+#include <http_task/http_task.hpp>
 
 #include "support/tls_certs.hpp"
 #include "support/webhook_urls.hpp"
+
+#include <string>
 
 using namespace http_task;
 using http_task_test::server_url;
@@ -124,9 +124,8 @@ TEST_CASE("credentials never follow a redirect to another host", "[redirect]") {
   CHECK(headers.find("x-other")->as<std::string>() == "kept");
 
   // On the same host they are sent, as the user asked.
-  Json same = URL(server_url("/echo"), client)
-                  .get_async({}, CallOptions().bearer_token("t0ken"))
-                  .get();
+  Json same =
+      URL(server_url("/echo"), client).get_async({}, CallOptions().bearer_token("t0ken")).get();
   CHECK(same.find("headers")->find("authorization")->as<std::string>() == "Bearer t0ken");
 }
 

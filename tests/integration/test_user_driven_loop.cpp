@@ -150,9 +150,10 @@ TEST_CASE("an application's own poll() loop can host the Client", "[user_driven]
   options.own_thread = false;
   Client client(options);
   auto r = URL(server_url("/slow?ms=200"), client).get_async<std::string>();
-  auto continued = URL(server_url("/multiply"), client)
-                       .get_async<int>({{"x", 6}, {"y", 7}})
-                       .then([](int v) { return v + 1; });
+  auto continued =
+      URL(server_url("/multiply"), client).get_async<int>({{"x", 6}, {"y", 7}}).then([](int v) {
+        return v + 1;
+      });
   int turns = 0;
   auto give_up = std::chrono::steady_clock::now() + 30s;
   while (!(r.ready() && continued.ready()) && std::chrono::steady_clock::now() < give_up) {

@@ -2,9 +2,9 @@
 // cleanly: no hang, no crash. ctest runs this with a timeout and expects exit code 0.
 #include <http_task/http_task.hpp>
 
-#include <iostream>
-
 #include "support/test_servers.hpp"
+
+#include <iostream>
 
 int main() {
   // Started before default_client(), so stopped after it at exit.

@@ -1,7 +1,7 @@
+#include <catch2/catch.hpp>
+
 #include <http_task/address_guard.hpp>
 #include <http_task/detail/loop/address_filter.hpp>
-
-#include <catch2/catch.hpp>
 
 #include <string>
 
@@ -16,13 +16,36 @@ const char* refusal(const AddressFilter& f, const std::string& text) {
 
 TEST_CASE("the guard blocks every internal class, IPv4 and IPv6", "[guard]") {
   AddressFilter f(AddressGuard::on());
-  for (std::string a :
-       {"127.0.0.1", "127.255.0.9", "0.0.0.0", "10.1.2.3", "172.16.0.1", "172.31.255.255",
-        "192.168.1.1", "169.254.1.1", "169.254.169.254", "100.64.0.1", "100.127.255.255",
-        "224.0.0.1", "239.255.255.250", "255.255.255.255", "240.0.0.1", "198.18.0.1", "192.0.2.7",
-        "::1", "::", "fe80::1", "fc00::1", "fd00:ec2::254", "ff02::1", "::ffff:127.0.0.1",
-        "::ffff:10.0.0.1", "::127.0.0.1", "64:ff9b::a9fe:a9fe", "2002:7f00:1::", "2001:db8::1",
-        "2001::1"}) {
+  for (std::string a : {"127.0.0.1",
+                        "127.255.0.9",
+                        "0.0.0.0",
+                        "10.1.2.3",
+                        "172.16.0.1",
+                        "172.31.255.255",
+                        "192.168.1.1",
+                        "169.254.1.1",
+                        "169.254.169.254",
+                        "100.64.0.1",
+                        "100.127.255.255",
+                        "224.0.0.1",
+                        "239.255.255.250",
+                        "255.255.255.255",
+                        "240.0.0.1",
+                        "198.18.0.1",
+                        "192.0.2.7",
+                        "::1",
+                        "::",
+                        "fe80::1",
+                        "fc00::1",
+                        "fd00:ec2::254",
+                        "ff02::1",
+                        "::ffff:127.0.0.1",
+                        "::ffff:10.0.0.1",
+                        "::127.0.0.1",
+                        "64:ff9b::a9fe:a9fe",
+                        "2002:7f00:1::",
+                        "2001:db8::1",
+                        "2001::1"}) {
     INFO(a);
     CHECK(refusal(f, a) != nullptr);
   }
@@ -33,9 +56,9 @@ TEST_CASE("the guard blocks every internal class, IPv4 and IPv6", "[guard]") {
 
 TEST_CASE("the guard lets public addresses through", "[guard]") {
   AddressFilter f(AddressGuard::on());
-  for (std::string a : {"8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "100.128.0.1",
-                        "2606:4700:4700::1111", "::ffff:8.8.8.8", "64:ff9b::808:808",
-                        "2002:808:808::"}) {
+  for (std::string a :
+       {"8.8.8.8", "1.1.1.1", "93.184.216.34", "172.32.0.1", "100.128.0.1", "2606:4700:4700::1111",
+        "::ffff:8.8.8.8", "64:ff9b::808:808", "2002:808:808::"}) {
     INFO(a);
     CHECK(refusal(f, a) == nullptr);
   }

@@ -1,12 +1,16 @@
-#include <http_task/detail/call/base64.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/detail/call/base64.hpp>
 
 using namespace http_task::detail;
 
 TEST_CASE("base64 follows RFC 4648's test vectors", "[base64]") {
-  const char* vectors[][2] = {{"", ""},         {"f", "Zg=="},         {"fo", "Zm8="},
-                              {"foo", "Zm9v"},  {"foob", "Zm9vYg=="},  {"fooba", "Zm9vYmE="},
+  const char* vectors[][2] = {{"", ""},
+                              {"f", "Zg=="},
+                              {"fo", "Zm8="},
+                              {"foo", "Zm9v"},
+                              {"foob", "Zm9vYg=="},
+                              {"fooba", "Zm9vYmE="},
                               {"foobar", "Zm9vYmFy"}};
   for (auto& v : vectors) {
     CHECK(base64_encode(v[0]) == v[1]);

@@ -1,6 +1,6 @@
-#include <http_task/detail/future/call_state.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/detail/future/call_state.hpp>
 
 #include <atomic>
 #include <thread>

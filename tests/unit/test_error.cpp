@@ -1,6 +1,6 @@
-#include <http_task/error.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/error.hpp>
 
 #include <type_traits>
 

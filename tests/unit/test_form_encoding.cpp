@@ -1,6 +1,6 @@
-#include <http_task/detail/call/form_encoding.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/detail/call/form_encoding.hpp>
 
 #include <string>
 
@@ -22,7 +22,8 @@ TEST_CASE("form decoding inverts encoding and is lenient on stray percents", "[e
   CHECK(form_decode("%e2%98%83") == "☃");
   CHECK(form_decode("100%") == "100%");
   CHECK(form_decode("%zz%4") == "%zz%4");
-  for (const std::string& s : std::initializer_list<std::string>{"x y", "&=+%#?", "Zoë", std::string("\0\xff", 2)}) {
+  for (const std::string& s :
+       std::initializer_list<std::string>{"x y", "&=+%#?", "Zoë", std::string("\0\xff", 2)}) {
     std::string enc;
     append_form_encoded(enc, s);
     CHECK(form_decode(enc) == s);

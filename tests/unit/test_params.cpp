@@ -1,6 +1,6 @@
-#include <http_task/params.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/params.hpp>
 
 #include <cstdint>
 #include <limits>

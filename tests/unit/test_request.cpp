@@ -1,6 +1,6 @@
-#include <http_task/request.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/request.hpp>
 
 using namespace http_task;
 

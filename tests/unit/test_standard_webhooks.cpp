@@ -1,6 +1,6 @@
-#include <http_task/standard_webhooks.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/standard_webhooks.hpp>
 
 using http_task::StandardWebhooksSigner;
 

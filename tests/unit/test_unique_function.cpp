@@ -1,6 +1,6 @@
-#include <http_task/detail/future/unique_function.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/detail/future/unique_function.hpp>
 
 #include <memory>
 

@@ -1,6 +1,6 @@
-#include <http_task/detail/call/url_query.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/detail/call/url_query.hpp>
 
 using namespace http_task::detail;
 using http_task::Params;

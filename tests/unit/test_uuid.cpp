@@ -1,6 +1,6 @@
-#include <http_task/detail/call/uuid.hpp>
-
 #include <catch2/catch.hpp>
+
+#include <http_task/detail/call/uuid.hpp>
 
 #include <set>
 #include <string>

@@ -25,6 +25,9 @@ class CallState {
   CallState& operator=(const CallState&) = delete;
   virtual ~CallState() = default;
 
+  // HTTP attempts made so far; results that are not a call (then, when_all) made none.
+  virtual int attempts() const noexcept { return 0; }
+
   const std::string& id() const noexcept { return id_; }
   bool ready() const noexcept { return ready_.load(std::memory_order_acquire); }
 

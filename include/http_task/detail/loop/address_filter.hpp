@@ -50,7 +50,8 @@ inline AddressRange parse_range(std::string_view text) {
   if (auto slash = s.find('/'); slash != std::string::npos) {
     std::string bits = s.substr(slash + 1);
     s.resize(slash);
-    if (bits.empty() || bits.size() > 3 || bits.find_first_not_of("0123456789") != std::string::npos)
+    if (bits.empty() || bits.size() > 3 ||
+        bits.find_first_not_of("0123456789") != std::string::npos)
       throw std::invalid_argument("bad address range: " + std::string(text));
     prefix = std::stoi(bits);
   }

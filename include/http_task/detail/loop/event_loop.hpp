@@ -18,9 +18,9 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cerrno>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -264,10 +264,11 @@ class EventLoop {
     long ms = call.timeout_ms;
     if (call.retry->attempt_timeout) ms = static_cast<long>(call.retry->attempt_timeout->count());
     if (call.deadline) {
-      auto left = std::chrono::ceil<std::chrono::milliseconds>(*call.deadline - Clock::now()).count();
+      auto left =
+          std::chrono::ceil<std::chrono::milliseconds>(*call.deadline - Clock::now()).count();
       if (left <= 0)
         throw TimeoutError(CURLE_OPERATION_TIMEDOUT, "the call's deadline passed before attempt " +
-                                                         std::to_string(call.attempts));
+                                                         std::to_string(call.attempts_made));
       ms = ms > 0 ? std::min<long>(ms, static_cast<long>(left)) : static_cast<long>(left);
     }
     return ms;
@@ -278,8 +279,9 @@ class EventLoop {
   curl_slist* headers_for(Transfer& call) const {
     curl_slist* base = call.headers ? call.headers : default_headers_;
     if (!call.signer) return base;
-    SigningInput input{call.id(), call.method, call.url, call.body,
-                       std::chrono::system_clock::now(), call.attempts};
+    SigningInput input{
+        call.id(),         call.method, call.url, call.body, std::chrono::system_clock::now(),
+        call.attempts_made};
     Headers extra = call.signer->sign(input);
     auto append = [&](const std::string& line) {
       curl_slist* next = curl_slist_append(call.signed_headers, line.c_str());
@@ -327,26 +329,28 @@ class EventLoop {
   std::optional<Clock::duration> retry_delay(const Transfer& call, CURLcode rc,
                                              curl_off_t retry_after_s) {
     const RetryPolicy& policy = *call.retry;
-    if (!call.may_retry || closing_ || call.attempts >= policy.max_attempts) return std::nullopt;
+    if (!call.may_retry || closing_ || call.attempts_made >= policy.max_attempts)
+      return std::nullopt;
     bool retryable = false;
     if (rc == CURLE_OK) {
       bool ok_status = call.http_status >= 200 && call.http_status < 300;
-      for (long s : policy.retry_statuses) retryable = retryable || (!ok_status && s == call.http_status);
+      for (long s : policy.retry_statuses)
+        retryable = retryable || (!ok_status && s == call.http_status);
     } else if (policy.retry_transport_errors && call.blocked_address.empty() && !call.too_large &&
                !call.headers_too_large) {
       retryable = is_transient(rc);
     }
     if (!retryable) return std::nullopt;
     using std::chrono::milliseconds;
-    double ceiling = std::min<double>(
-        static_cast<double>(policy.max_backoff.count()),
-        static_cast<double>(policy.initial_backoff.count()) * std::ldexp(1.0, call.attempts - 1));
+    double ceiling = std::min<double>(static_cast<double>(policy.max_backoff.count()),
+                                      static_cast<double>(policy.initial_backoff.count()) *
+                                          std::ldexp(1.0, call.attempts_made - 1));
     std::uniform_real_distribution<double> jitter(0.0, ceiling);
     Clock::duration delay = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double, std::milli>(jitter(random_)));
     if (retry_after_s >= 0) {
-      auto asked = std::min<Clock::duration>(std::chrono::seconds(retry_after_s),
-                                             policy.max_retry_after);
+      auto asked =
+          std::min<Clock::duration>(std::chrono::seconds(retry_after_s), policy.max_retry_after);
       delay = std::max(delay, asked);
     }
     if (call.deadline && Clock::now() + delay >= *call.deadline) return std::nullopt;
@@ -404,13 +408,13 @@ class EventLoop {
       return Outcome::failure(
           InvalidResponseError("a response header line is larger than libcurl accepts"));
     if (rc == CURLE_WRITE_ERROR && call.headers_too_large)
-      return Outcome::failure(InvalidResponseError(
-          "response headers larger than the limit of " + std::to_string(options_.max_header_bytes) +
-          " bytes"));
+      return Outcome::failure(InvalidResponseError("response headers larger than the limit of " +
+                                                   std::to_string(options_.max_header_bytes) +
+                                                   " bytes"));
     if ((rc == CURLE_WRITE_ERROR && call.too_large) || rc == CURLE_FILESIZE_EXCEEDED)
-      return Outcome::failure(InvalidResponseError(
-          "response body larger than the limit of " + std::to_string(options_.max_response_bytes) +
-          " bytes"));
+      return Outcome::failure(InvalidResponseError("response body larger than the limit of " +
+                                                   std::to_string(options_.max_response_bytes) +
+                                                   " bytes"));
     std::string message = curl_easy_strerror(rc);
     if (call.error_buffer[0]) message += std::string(": ") + call.error_buffer;
     if (rc == CURLE_OPERATION_TIMEDOUT) return Outcome::failure(TimeoutError(rc, message));
@@ -474,7 +478,7 @@ class EventLoop {
       std::string url = redact_credentials(call.url);
       record.url = url;
       record.http_status = call.http_status;
-      record.attempts = call.attempts;
+      record.attempts = call.attempts_made;
       record.duration = Clock::now() - call.created;
       record.retval = outcome.ok() ? &outcome.value : nullptr;
       record.error = outcome.error;

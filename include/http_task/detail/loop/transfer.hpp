@@ -16,6 +16,7 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <exception>
@@ -31,7 +32,8 @@ inline bool is_http_token(std::string_view s) noexcept {
   if (s.empty()) return false;
   for (unsigned char c : s) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    for (char t : std::string_view("!#$%&'*+-.^_`|~")) ok = ok || c == static_cast<unsigned char>(t);
+    for (char t : std::string_view("!#$%&'*+-.^_`|~"))
+      ok = ok || c == static_cast<unsigned char>(t);
     if (!ok) return false;
   }
   return true;
@@ -52,7 +54,11 @@ inline constexpr std::string_view kDefaultHeaders[] = {"Accept: application/json
 class Transfer final : public CallState, public std::enable_shared_from_this<Transfer> {
  public:
   Transfer(std::string id, std::shared_ptr<Inbox> inbox)
-      : CallState(std::move(id)), created(std::chrono::steady_clock::now()), inbox_(std::move(inbox)) {}
+      : CallState(std::move(id)),
+        created(std::chrono::steady_clock::now()),
+        inbox_(std::move(inbox)) {}
+  int attempts() const noexcept override { return attempts_seen.load(std::memory_order_relaxed); }
+
   ~Transfer() override {
     if (headers) curl_slist_free_all(headers);
     free_signed_headers();
@@ -90,7 +96,8 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     build_headers(request.options.headers);
 
     const auto& o = request.options;
-    connect_timeout_ms = static_cast<long>(o.connect_timeout.value_or(client.connect_timeout).count());
+    connect_timeout_ms =
+        static_cast<long>(o.connect_timeout.value_or(client.connect_timeout).count());
     timeout_ms = static_cast<long>(o.timeout.value_or(client.timeout).count());
     bool follows_by_default = method == "GET" || method == "HEAD";
     max_redirects = o.max_redirects.value_or(follows_by_default ? client.max_redirects : 0);
@@ -137,7 +144,8 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   std::size_t active_index = static_cast<std::size_t>(-1);
   bool waiting_retry = false;
   bool retired = false;
-  int attempts = 0;
+  int attempts_made = 0;
+  std::atomic<int> attempts_seen{0};  // attempts_made, for other threads
   long http_status = 0;
 
   // Per attempt; reset by begin_attempt().
@@ -154,7 +162,8 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   char error_buffer[CURL_ERROR_SIZE] = {};
 
   void begin_attempt() {
-    ++attempts;
+    ++attempts_made;
+    attempts_seen.store(attempts_made, std::memory_order_relaxed);
     response.clear();
     header_bytes = 0;
     too_large = headers_too_large = false;
