@@ -436,19 +436,16 @@ class EventLoop {
   }
 
   // Answers every call still here with CancelledError; nothing is left hanging.
+  // Every result is completed first, which is cheap; taking the transfers off the
+  // wire closes a connection each and takes longer, so nobody waits for that.
   void shutdown() {
     closing_ = true;
     inbox_->close();
     drain_inbox();
-    while (!active_.empty()) {
-      auto call = active_.back();
-      call->cancel();
-      abort(*call);
-    }
-    for (auto& waiting : retries_) {
-      waiting.call->cancel();
-      retire(*waiting.call);
-    }
+    for (auto& call : active_) call->cancel();
+    for (auto& waiting : retries_) waiting.call->cancel();
+    while (!active_.empty()) abort(*active_.back());
+    for (auto& waiting : retries_) retire(*waiting.call);
     retries_.clear();
   }
 
