@@ -4,6 +4,7 @@
 
 #include <http_task/http_task.hpp>
 
+#include "support/thread_pool.hpp"
 #include "support/webhook_urls.hpp"
 
 #include <atomic>
@@ -22,53 +23,7 @@ using http_task_test::server_url;
 
 namespace {
 
-// A small pool: the kind of executor users bring.
-class TestPool {
- public:
-  explicit TestPool(int n) {
-    for (int i = 0; i < n; ++i)
-      threads_.emplace_back([this] {
-        for (;;) {
-          Job job;
-          {
-            std::unique_lock<std::mutex> lock(mutex_);
-            cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
-            if (jobs_.empty()) return;
-            job = std::move(jobs_.front());
-            jobs_.erase(jobs_.begin());
-          }
-          job();
-        }
-      });
-  }
-  ~TestPool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  void post(Job job) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      jobs_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-  }
-  bool owns(std::thread::id id) const {
-    for (auto& t : threads_)
-      if (t.get_id() == id) return true;
-    return false;
-  }
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::vector<Job> jobs_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
-};
+using TestPool = http_task_test::TestThreadPool;
 
 }  // namespace
 

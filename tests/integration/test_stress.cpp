@@ -4,6 +4,7 @@
 
 #include <http_task/http_task.hpp>
 
+#include "support/thread_pool.hpp"
 #include "support/webhook_urls.hpp"
 
 #include <atomic>
@@ -26,48 +27,7 @@ using http_task_test::server_url;
 
 namespace {
 
-class Pool {
- public:
-  explicit Pool(int n) {
-    for (int i = 0; i < n; ++i)
-      threads_.emplace_back([this] {
-        std::unique_lock<std::mutex> lock(mutex_);
-        for (;;) {
-          cv_.wait(lock, [&] { return stop_ || !jobs_.empty(); });
-          if (jobs_.empty()) return;
-          Job job = std::move(jobs_.front());
-          jobs_.pop_front();
-          lock.unlock();
-          job();
-          ++ran;
-          lock.lock();
-        }
-      });
-  }
-  ~Pool() {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stop_ = true;
-    }
-    cv_.notify_all();
-    for (auto& t : threads_) t.join();
-  }
-  void operator()(Job job) {
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      jobs_.push_back(std::move(job));
-    }
-    cv_.notify_one();
-  }
-  std::atomic<long> ran{0};
-
- private:
-  std::mutex mutex_;
-  std::condition_variable cv_;
-  std::deque<Job> jobs_;
-  bool stop_ = false;
-  std::vector<std::thread> threads_;
-};
+using Pool = http_task_test::TestThreadPool;
 
 }  // namespace
 
