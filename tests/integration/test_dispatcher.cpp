@@ -12,10 +12,7 @@ using namespace http_task;
 using http_task_test::server_url;
 
 namespace {
-Client& client() {
-  static Client c;
-  return c;
-}
+Client& client() { return http_task_test::shared_client(); }
 
 struct BearerAuth : Dispatcher {
   void prepare(Request& request) const override {

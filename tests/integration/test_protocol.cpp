@@ -11,10 +11,7 @@ using namespace http_task;
 using http_task_test::answer_url;
 
 namespace {
-Client& client() {
-  static Client c;
-  return c;
-}
+Client& client() { return http_task_test::shared_client(); }
 Json fetch(const std::string& url) { return URL(url, client()).get_async().get(); }
 }  // namespace
 

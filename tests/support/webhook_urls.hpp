@@ -1,6 +1,7 @@
 // Short ways to address the test server's routes from integration tests.
 #pragma once
 
+#include <http_task/client.hpp>
 #include <http_task/detail/call/form_encoding.hpp>
 
 #include "support/test_servers.hpp"
@@ -8,6 +9,12 @@
 #include <string>
 
 namespace http_task_test {
+
+// One Client with default options, shared by the tests that need nothing special.
+inline http_task::Client& shared_client() {
+  static http_task::Client client;
+  return client;
+}
 
 inline std::string server_url(const std::string& path) {
   return webhook_server().base_url() + path;

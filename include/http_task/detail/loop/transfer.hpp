@@ -30,11 +30,10 @@ namespace http_task::detail {
 
 inline bool is_http_token(std::string_view s) noexcept {
   if (s.empty()) return false;
-  for (unsigned char c : s) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-    for (char t : std::string_view("!#$%&'*+-.^_`|~"))
-      ok = ok || c == static_cast<unsigned char>(t);
-    if (!ok) return false;
+  for (char c : s) {
+    bool alnum = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+    if (!alnum && std::string_view("!#$%&'*+-.^_`|~").find(c) == std::string_view::npos)
+      return false;
   }
   return true;
 }
