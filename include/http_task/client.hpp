@@ -1,12 +1,16 @@
-// The event loop as users hold it: one Client is one libcurl multi handle driven by
-// one thread. Any thread may start calls on it at any time; calls share its
+// The event loop as users hold it: one Client is one libcurl multi handle, driven by
+// one thread at a time. Any thread may start calls on it at any time; calls share its
 // connections. Most programs need one Client (default_client()).
 //
-// Threads: the loop thread runs libcurl and nothing else of yours (but the log hook);
-// continuations (then, co_await) run on ClientOptions::executor, or by default on one
-// completion thread the Client starts when first needed. With own_thread = false the
-// Client starts no thread at all: the application drives it with run_once() or run(),
-// and continuations without an executor run on that thread too.
+// Threads: the loop thread runs libcurl and nothing else of yours (but the log hook).
+// A thread waiting for a call in get() or wait() runs the loop itself while no other
+// thread does, and a call started while nobody runs it is sent by the starting thread:
+// that saves two thread switches per call (detail/loop/driver.hpp), and means the log
+// hook runs on those threads too. Continuations (then, co_await) run on
+// ClientOptions::executor, or by default on one completion thread the Client starts
+// when first needed. With own_thread = false the Client starts no thread at all: the
+// application drives it with run_once() or run(), and continuations without an
+// executor run on that thread too.
 #pragma once
 
 #include <http_task/async_result.hpp>
@@ -39,10 +43,12 @@ class Client {
       : options_(std::move(options)),
         completions_(std::make_shared<detail::CompletionQueue>(options_.own_thread)),
         loop_(std::make_unique<detail::EventLoop>(options_)),
+        driver_(std::make_shared<detail::Driver>(loop_->inbox(), options_.own_thread)),
         executor_(options_.executor ? options_.executor
                                     : Executor(detail::CompletionQueueExecutor{completions_})) {
+    driver_->attach(*loop_);
     if (options_.own_thread) {
-      thread_ = std::thread([this] { loop_->run(); });
+      thread_ = std::thread([driver = driver_] { driver->serve(); });
     } else {
       // Wakes a driver asleep in run() or run_once() for a job queued from elsewhere.
       completions_->set_wake([inbox = loop_->inbox()] { inbox->notify(); });
@@ -57,7 +63,7 @@ class Client {
   // returns once they have. Do not destroy a Client from the loop thread (a log hook or
   // an inline_executor continuation); from its completion thread it is allowed.
   ~Client() {
-    loop_->inbox()->close();
+    driver_->close();
     if (thread_.joinable()) thread_.join();
     loop_.reset();  // without a loop thread, this is what cancels the calls left
     completions_->close();
@@ -116,7 +122,7 @@ class Client {
  private:
   std::shared_ptr<detail::CallState> start(Request request,
                                            std::shared_ptr<const Dispatcher> dispatcher) {
-    auto call = std::make_shared<detail::Transfer>(detail::make_uuid4(), loop_->inbox());
+    auto call = std::make_shared<detail::Transfer>(detail::make_uuid4(), driver_);
     call->set_executor(executor_);
     try {
       call->prepare(std::move(request), options_, std::move(dispatcher));
@@ -124,7 +130,7 @@ class Client {
       // Answered by the loop, so the log hook sees refused calls too.
       call->refused = std::current_exception();
     }
-    if (!loop_->inbox()->push({detail::Inbox::Kind::start, call})) {
+    if (!driver_->submit({detail::Inbox::Kind::start, call})) {
       call->complete(call->refused ? detail::Outcome::failure(call->refused)
                                    : detail::Outcome::failure(CancelledError(
                                          "call started on a Client being destroyed")));
@@ -162,6 +168,7 @@ class Client {
   ClientOptions options_;
   std::shared_ptr<detail::CompletionQueue> completions_;
   std::unique_ptr<detail::EventLoop> loop_;
+  std::shared_ptr<detail::Driver> driver_;  // shared with the calls, which outlive the Client
   Executor executor_;
   std::thread thread_;
   std::atomic<bool> driving_{false};

@@ -94,7 +94,8 @@ struct ClientOptions {
   AddressGuard address_guard;                   // the SSRF guard, off by default
   std::shared_ptr<const RequestSigner> signer;  // e.g. StandardWebhooksSigner
 
-  // Called on the loop thread for every call that reached the loop, just after its
+  // Called by the thread running the loop (the loop thread, or a thread that drives it
+  // while it waits in get()) for every call that reached the loop, just after its
   // result was published (a thread in get() may already have the value); keep it
   // quick. Silent when empty. Exceptions it throws are ignored.
   std::function<void(const CallRecord&)> on_call_finished;

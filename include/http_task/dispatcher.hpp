@@ -39,7 +39,7 @@ class Dispatcher {
   // arguments, headers or timeouts. An exception thrown here ends the call with it.
   virtual void prepare(Request& request) const { (void)request; }
 
-  // Runs on the loop thread with the answer: return the retval or throw (preferably
+  // Runs on the thread running the loop with the answer: return the retval or throw (preferably
   // an http_task::Error). Keep it quick: other calls wait while it runs. The default
   // is the Celery webhook protocol.
   virtual Json decode(const Response& response) const {

@@ -100,8 +100,9 @@ inline constexpr bool is_executor_v =
     detail::HasPost<typename detail::Unwrapped<std::decay_t<E>>::type>::value;
 
 // Runs each job at once, on the thread that posts it. For continuations this is the
-// thread that completed the call, usually the Client's loop thread: only for quick,
-// non-blocking work, or every other call of that Client waits.
+// thread that completed the call, usually the one running the Client's loop (its loop
+// thread, or a thread waiting in get()): only for quick, non-blocking work, or every
+// other call of that Client waits.
 struct InlineExecutor {
   void operator()(Job job) const { job(); }
 };

@@ -1,5 +1,5 @@
 // Adds headers that depend on each attempt's exact bytes and time: request signing.
-// Runs on the loop thread before every attempt, so each retry is signed anew.
+// Runs on the thread running the loop before every attempt, so each retry is signed anew.
 // http_task/standard_webhooks.hpp has the Standard Webhooks signer.
 #pragma once
 

@@ -32,16 +32,22 @@ class CallState {
   bool ready() const noexcept { return ready_.load(std::memory_order_acquire); }
 
   void wait() const {
-    if (ready()) return;
-    std::unique_lock<std::mutex> lock(mutex_);
-    cv_.wait(lock, [&] { return ready(); });
+    if (!ready()) block(nullptr);
   }
 
   template <class Clock, class Duration>
   bool wait_until(const std::chrono::time_point<Clock, Duration>& deadline) const {
     if (ready()) return true;
-    std::unique_lock<std::mutex> lock(mutex_);
-    return cv_.wait_until(lock, deadline, [&] { return ready(); });
+    auto left = deadline - Clock::now();
+    if (left <= left.zero()) return false;
+    // A century is forever; beyond it now() + left would overflow the clock.
+    if (left > std::chrono::hours(24 * 365 * 100)) {
+      block(nullptr);
+      return true;
+    }
+    auto until = std::chrono::steady_clock::now() +
+                 std::chrono::ceil<std::chrono::steady_clock::duration>(left);
+    return block(&until);
   }
 
   // Valid once ready(): never written again after that.
@@ -79,14 +85,18 @@ class CallState {
   // otherwise on the thread that completes it, which is often the loop thread: f must
   // be quick and must not throw (AsyncResult::then hands user code to an executor).
   void on_complete(UniqueFunction f) {
+    bool queued = false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (!completed_) {
         continuations_.push_back(std::move(f));
-        return;
+        queued = true;
       }
     }
-    f();
+    if (queued)
+      on_continuation_added();
+    else
+      f();
   }
 
   // Where continuations of this call run when none is named (the Client's executor).
@@ -105,10 +115,36 @@ class CallState {
   // What a cancel must undo besides completing (a transfer releases its connection).
   virtual void on_cancelled() {}
 
+  // Waits until ready or the deadline (null: none); returns ready(). A call's state
+  // runs the loop itself meanwhile when it can (Transfer).
+  using TimePoint = std::chrono::steady_clock::time_point;
+  virtual bool block(const TimePoint* deadline) const { return sleep(deadline); }
+
+  // A continuation was queued before completion: someone now depends on it finishing.
+  virtual void on_continuation_added() {}
+
+  bool sleep(const TimePoint* deadline) const {
+    auto done = [&] { return ready(); };
+    std::unique_lock<std::mutex> lock(mutex_);
+    sleepers_.fetch_add(1, std::memory_order_relaxed);
+    bool ok = true;
+    if (deadline)
+      ok = cv_.wait_until(lock, *deadline, done);
+    else
+      cv_.wait(lock, done);
+    sleepers_.fetch_sub(1, std::memory_order_relaxed);
+    return ok;
+  }
+
+ public:
+  // Whether a thread sleeps on this state (read by whoever completed it).
+  bool has_sleepers() const noexcept { return sleepers_.load(std::memory_order_relaxed) > 0; }
+
  private:
   mutable std::mutex mutex_;
   mutable std::condition_variable cv_;
   std::atomic<bool> ready_{false};
+  mutable std::atomic<int> sleepers_{0};
   bool completed_ = false;
   Outcome outcome_;
   std::vector<UniqueFunction> continuations_;

@@ -1,13 +1,15 @@
 // The engine: one curl multi handle driven through multi_socket_action, with epoll
 // watching only the sockets libcurl names, so a turn costs O(ready sockets) rather
 // than O(transfers) and 10,000 calls in flight stay cheap. Everything here runs on
-// the loop thread; other threads reach it only through the Inbox.
+// the thread that holds the loop's role (driver.hpp), one at a time; other threads
+// reach it only through the Inbox.
 #pragma once
 
 #include <http_task/client_options.hpp>
 #include <http_task/detail/call/url_query.hpp>
 #include <http_task/detail/loop/address_filter.hpp>
 #include <http_task/detail/loop/curl_global.hpp>
+#include <http_task/detail/loop/driver.hpp>
 #include <http_task/detail/loop/inbox.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/error.hpp>
@@ -28,11 +30,12 @@
 #include <string>
 #include <system_error>
 #include <thread>
+#include <utility>
 #include <vector>
 
 namespace http_task::detail {
 
-class EventLoop {
+class EventLoop final : public Driver::Engine {
  public:
   explicit EventLoop(const ClientOptions& options)
       : options_(options), address_filter_(options.address_guard) {
@@ -78,16 +81,9 @@ class EventLoop {
   int fd() const noexcept { return epoll_fd_; }
   int next_timeout_ms() const { return wait_ms(-1); }
 
-  // Runs until the inbox is closed, then answers whatever is left with CancelledError.
-  void run() {
-    inbox_->set_loop_thread(std::this_thread::get_id());
-    while (!closing_) turn(-1);
-    shutdown();
-  }
-
   // One turn: waits at most max_wait_ms (-1: until something happens), does all
   // that is ready, and returns whether the loop still accepts work.
-  bool turn(int max_wait_ms) {
+  bool turn(int max_wait_ms) override {
     int n = ::epoll_wait(epoll_fd_, events_, kMaxEvents, wait_ms(max_wait_ms));
     if (n < 0) n = 0;  // EINTR: just take another turn
     bool inbox_woke = false;
@@ -109,8 +105,36 @@ class EventLoop {
     }
     collect_finished();
     start_due_retries();
-    if (inbox_woke || inbox_->self_posted()) drain_inbox();
+    if (inbox_woke || inbox_->self_posted()) drain_inbox(inbox_woke);
     return !closing_;
+  }
+
+  // Puts calls just queued on the wire at once (the thread that queued them holds the
+  // role), and finishes what that already decided.
+  void kick() override {
+    drain_inbox(false);
+    if (timer_ && Clock::now() >= *timer_) {
+      timer_.reset();
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running_);
+    }
+    collect_finished();
+    start_due_retries();
+  }
+
+  int take_answered_sleepers() override { return std::exchange(answered_sleepers_, 0); }
+
+  // Answers every call still here with CancelledError; nothing is left hanging.
+  // Every result is completed first, which is cheap; taking the transfers off the
+  // wire closes a connection each and takes longer, so nobody waits for that.
+  void shutdown() override {
+    closing_ = true;
+    inbox_->close();
+    drain_inbox(true);
+    for (auto& call : active_) call->cancel();
+    for (auto& waiting : retries_) waiting.call->cancel();
+    while (!active_.empty()) abort(*active_.back());
+    for (auto& waiting : retries_) retire(*waiting.call);
+    retries_.clear();
   }
 
  private:
@@ -131,8 +155,8 @@ class EventLoop {
     return ms;
   }
 
-  void drain_inbox() {
-    inbox_->take(commands_);
+  void drain_inbox(bool fd_readable) {
+    inbox_->take(commands_, fd_readable);
     if (inbox_->closed()) closing_ = true;
     for (auto& command : commands_) {
       if (command.kind == Inbox::Kind::start)
@@ -321,6 +345,7 @@ class EventLoop {
         continue;
       }
       call.complete(outcome_of(call, rc));
+      if (call.has_sleepers()) ++answered_sleepers_;
       retire(call);
     }
   }
@@ -435,20 +460,6 @@ class EventLoop {
     recycle(easy);
   }
 
-  // Answers every call still here with CancelledError; nothing is left hanging.
-  // Every result is completed first, which is cheap; taking the transfers off the
-  // wire closes a connection each and takes longer, so nobody waits for that.
-  void shutdown() {
-    closing_ = true;
-    inbox_->close();
-    drain_inbox();
-    for (auto& call : active_) call->cancel();
-    for (auto& waiting : retries_) waiting.call->cancel();
-    while (!active_.empty()) abort(*active_.back());
-    for (auto& waiting : retries_) retire(*waiting.call);
-    retries_.clear();
-  }
-
   std::shared_ptr<Transfer> detach(Transfer& call) {
     std::size_t i = call.active_index;
     std::shared_ptr<Transfer> keep = std::move(active_[i]);
@@ -467,6 +478,7 @@ class EventLoop {
     if (call.retired) return;
     call.retired = true;
     inbox_->call_retired();
+    if (call.watch_settled.exchange(true, std::memory_order_acq_rel)) inbox_->unwatch();
     if (options_.on_call_finished) {
       const Outcome& outcome = call.outcome();
       CallRecord record;
@@ -586,6 +598,7 @@ class EventLoop {
   curl_slist* default_headers_ = nullptr;
   std::optional<Clock::time_point> timer_;
   int running_ = 0;
+  int answered_sleepers_ = 0;
   bool closing_ = false;
   std::vector<std::shared_ptr<Transfer>> active_;
   std::vector<CURL*> idle_;

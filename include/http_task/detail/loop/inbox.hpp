@@ -1,5 +1,6 @@
-// The only door into the loop thread: other threads queue commands here and wake the
-// loop through an eventfd; libcurl handles are never touched from two threads.
+// The only door into the loop: threads queue commands here and wake whoever runs the
+// loop (driver.hpp) through an eventfd; libcurl handles are never touched by two
+// threads at once.
 #pragma once
 
 #include <sys/eventfd.h>
@@ -73,20 +74,34 @@ class Inbox {
     return closed_;
   }
 
-  // Loop thread: takes everything queued so far.
-  void take(std::vector<Command>& out) {
-    std::uint64_t counter;
-    while (::read(fd_, &counter, sizeof counter) > 0) {
-    }
+  // The loop's driver: takes everything queued so far. fd_readable: epoll reported the
+  // eventfd, which must then be read or it stays readable. Otherwise it is read only
+  // when a wake-up was written for these commands: a syscall saved per call started
+  // by the thread that runs the loop. A wake-up written just after this runs is read by
+  // the next take(); it costs a spurious turn, never a lost command.
+  void take(std::vector<Command>& out, bool fd_readable) {
     self_posted_.store(false, std::memory_order_relaxed);
-    std::lock_guard<std::mutex> lock(mutex_);
-    out.swap(queue_);
-    wake_pending_ = false;
+    bool woken = fd_readable;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      out.swap(queue_);
+      woken = woken || wake_pending_;
+      wake_pending_ = false;
+    }
+    std::uint64_t counter;
+    if (woken)
+      while (::read(fd_, &counter, sizeof counter) > 0) {
+      }
   }
 
   // Calls started and not yet retired by the loop: the queue-length limit.
   std::size_t calls() const noexcept { return calls_.load(std::memory_order_relaxed); }
   void call_retired() noexcept { calls_.fetch_sub(1, std::memory_order_relaxed); }
+
+  // Calls a continuation waits for (then, when_all, co_await), not yet retired.
+  void watch() noexcept { watched_.fetch_add(1, std::memory_order_relaxed); }
+  void unwatch() noexcept { watched_.fetch_sub(1, std::memory_order_relaxed); }
+  long watched() const noexcept { return watched_.load(std::memory_order_relaxed); }
 
   bool self_posted() const noexcept { return self_posted_.load(std::memory_order_relaxed); }
   void set_loop_thread(std::thread::id id) noexcept {
@@ -108,6 +123,7 @@ class Inbox {
   bool closed_ = false;
   std::atomic<bool> self_posted_{false};
   std::atomic<std::size_t> calls_{0};
+  std::atomic<long> watched_{0};
   std::atomic<std::thread::id> loop_thread_{};
 };
 

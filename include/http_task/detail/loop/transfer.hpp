@@ -1,13 +1,13 @@
 // One call as the loop sees it: the request ready to go on the wire, its libcurl
 // handle while it runs, and the answer's bytes. Built and validated on the calling
-// thread, then owned by the loop thread until it finishes.
+// thread, then owned by the loop (whichever thread drives it) until it finishes.
 #pragma once
 
 #include <http_task/client_options.hpp>
 #include <http_task/detail/call/form_encoding.hpp>
 #include <http_task/detail/call/url_query.hpp>
 #include <http_task/detail/future/call_state.hpp>
-#include <http_task/detail/loop/inbox.hpp>
+#include <http_task/detail/loop/driver.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/request.hpp>
@@ -52,10 +52,10 @@ inline constexpr std::string_view kDefaultHeaders[] = {"Accept: application/json
 
 class Transfer final : public CallState, public std::enable_shared_from_this<Transfer> {
  public:
-  Transfer(std::string id, std::shared_ptr<Inbox> inbox)
+  Transfer(std::string id, std::shared_ptr<Driver> driver)
       : CallState(std::move(id)),
         created(std::chrono::steady_clock::now()),
-        inbox_(std::move(inbox)) {}
+        driver_(std::move(driver)) {}
   int attempts() const noexcept override { return attempts_seen.load(std::memory_order_relaxed); }
 
   ~Transfer() override {
@@ -75,7 +75,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     if (client.tls.https_only && !iequals(url_scheme(request.url), "https"))
       throw RequestError("this Client only calls https:// URLs: '" +
                          redact_credentials(request.url) + "'");
-    if (inbox_->calls() >= client.max_pending_calls)
+    if (driver_->inbox().calls() >= client.max_pending_calls)
       throw RequestError("too many calls pending on this Client (limit " +
                          std::to_string(client.max_pending_calls) + ")");
     if (!is_http_token(request.method))
@@ -109,7 +109,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     signer = o.signer ? o.signer : client.signer;
   }
 
-  // Loop thread: hands the answer to the dispatcher or the Celery decoder.
+  // The loop's driver: hands the answer to the dispatcher or the Celery decoder.
   Outcome decode(long status, const ClientOptions& client) const {
     if (!dispatcher)
       return decode_answer(status, response, {client.max_json_depth, client.max_error_body});
@@ -138,13 +138,16 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   std::exception_ptr refused;  // set when prepare() threw: answered without sending
   std::chrono::steady_clock::time_point created;
 
-  // Loop thread only. Written before completion, so readable by anyone after it.
+  // The loop's driver only. Written before completion, so readable by anyone after it.
   CURL* easy = nullptr;
   std::size_t active_index = static_cast<std::size_t>(-1);
   bool waiting_retry = false;
   bool retired = false;
   int attempts_made = 0;
   std::atomic<int> attempts_seen{0};  // attempts_made, for other threads
+  // Set by the first continuation and by retirement: whichever comes first decides
+  // whether the Inbox counts this call as watched.
+  std::atomic<bool> watch_settled{false};
   long http_status = 0;
 
   // Per attempt; reset by begin_attempt().
@@ -182,7 +185,21 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   void on_cancelled() override {
     // The loop removes the handle, which closes the connection. A closed inbox means
     // the loop is going away and removes every handle anyway.
-    inbox_->push({Inbox::Kind::cancel, shared_from_this()});
+    driver_->submit({Inbox::Kind::cancel, shared_from_this()});
+  }
+
+  // The waiting thread runs the loop itself when nobody else does (driver.hpp).
+  bool block(const TimePoint* until) const override {
+    if (driver_->drive_until([this] { return ready(); }, until)) {
+      if (ready()) return true;
+      if (until && std::chrono::steady_clock::now() >= *until) return false;
+    }
+    Driver::Sleeping sleeping(*driver_);
+    return sleep(until);
+  }
+
+  void on_continuation_added() override {
+    if (!watch_settled.exchange(true, std::memory_order_acq_rel)) driver_->watch();
   }
 
  private:
@@ -208,7 +225,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     }
   }
 
-  std::shared_ptr<Inbox> inbox_;
+  std::shared_ptr<Driver> driver_;
   std::optional<RetryPolicy> own_retry_;
 };
 
