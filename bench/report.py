@@ -139,6 +139,33 @@ def decoder_table(rows):
     return lines
 
 
+def buffer_table(rows):
+    """http_task with its 1 KiB receive buffer against libcurl's 16 KiB, same run."""
+    def med(kind, key):
+        return median([r[key] for r in rows if r["kind"] == kind and r.get("failed", 1) == 0])
+    lines = ["| case | http_task, 1 KiB (default) | http_task, 16 KiB | 1 KiB / 16 KiB | raw_epoll (16 KiB) |",
+             "|---|---:|---:|---:|---:|"]
+    for key, label, digits in (("req_per_s", "64 KiB answers, 16 in flight: req/s", 0),
+                               ("cpu_us_per_call", "64 KiB answers, 16 in flight: CPU µs per call", 1)):
+        small, large, raw = med("buffer_1k", key), med("buffer_16k", key), med("buffer_raw", key)
+        if small is not None or large is not None:
+            lines.append(f"| {label} | {fmt(small, digits)} | {fmt(large, digits)} | "
+                         f"{fmt(ratio(small, large), 2)} | {fmt(raw, digits)} |")
+    big = [r for r in rows if r["kind"] == "slow_buffer_16k"]
+    if big:
+        n = big[0]["concurrency"]
+        small = next((r for r in rows if r["kind"] == "slow" and r["client"] == "http_task"
+                      and r["concurrency"] == n), None)
+        raw = next((r for r in rows if r["kind"] == "slow" and r["client"] == "raw_epoll"
+                    and r["concurrency"] == n), None)
+        s = small and small.get("peak_rss_kib") / 1024
+        g = big[0].get("peak_rss_kib") / 1024
+        w = raw and raw.get("peak_rss_kib") / 1024
+        lines.append(f"| {n:,} calls to the 1-second server: peak RSS MiB | {fmt(s, 1)} | {fmt(g, 1)} | "
+                     f"{fmt(ratio(s, g), 2)} | {fmt(w, 1)} |")
+    return lines if len(lines) > 2 else []
+
+
 def verdict(ok):
     return "met" if ok else "**missed**"
 
@@ -158,6 +185,7 @@ def main():
     slow_lines, slow_checks = slow_table(rows)
     per, ins_lines, ins_note = instruction_table(rows)
     dec_lines = decoder_table(rows)
+    buf_lines = buffer_table(rows)
 
     targets = ["| target | result | |", "|---|---|---|"]
     worst = min((c[2] for c in tp_checks if c[2] is not None), default=None)
@@ -204,6 +232,9 @@ def main():
         "### Answer decoder alone",
         "", *dec_lines, "",
     ]
+    if buf_lines:
+        md += ["### Receive buffer: http_task's 1 KiB default against libcurl's 16 KiB",
+               "", *buf_lines, ""]
     text = "\n".join(md)
     with open(os.path.join(a.out, "results.md"), "w") as f:
         f.write(text)

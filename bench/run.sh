@@ -71,10 +71,10 @@ fast_url="http://127.0.0.1:$port/multiply"
 slow_url="http://127.0.0.1:$port/slow"
 started=$(date +%s)
 
-run_client() { # client url method concurrency (--seconds S | --calls N) -> one JSON line, tagged
+run_client() { # kind client url method concurrency (--seconds S | --calls N) [more] -> a JSON line
   local kind=$1; shift
   local line
-  line=$("$clients_bin" --client "$1" --url "$2" --method "$3" --concurrency "$4" "$5" "$6" || true)
+  line=$("$clients_bin" --client "$1" --url "$2" --method "$3" --concurrency "$4" "${@:5}" || true)
   [ -n "$line" ] || line="{\"client\":\"$1\",\"method\":\"$3\",\"concurrency\":$4,\"ok\":0,\"failed\":-1}"
   echo "{\"kind\":\"$kind\",${line#\{}" >>"$results"
   echo "$kind $line"
@@ -105,6 +105,18 @@ for n in $slow_counts; do
     sleep 1 # let the server close what the last client left
   done
 done
+
+# The receive buffer trade-off: http_task's 1 KiB default against libcurl's 16 KiB, on
+# 64 KiB answers and on the largest slow case (bench/README.md, "Receive buffer").
+large_url="http://127.0.0.1:$port/large"
+for rep in $(seq "$reps"); do
+  run_client buffer_1k http_task "$large_url" GET 16 --seconds "$seconds"
+  run_client buffer_16k http_task "$large_url" GET 16 --seconds "$seconds" --receive-buffer 0
+  run_client buffer_raw raw_epoll "$large_url" GET 16 --seconds "$seconds"
+done
+n_max=${slow_counts##* }
+run_client slow_buffer_16k http_task "$slow_url" GET "$n_max" --calls "$n_max" --receive-buffer 0
+sleep 1
 
 # The decoder alone.
 "$decoder_bin" --seconds "$decoder_seconds" | sed 's/^{/{"kind":"decoder",/' | tee -a "$results"
@@ -138,7 +150,7 @@ machine="$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo
 $(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r), $(curl-config --version), \
 nginx $(nginx -v 2>&1 | sed 's#.*nginx/##') (1 worker), $(g++ --version | head -1)"
 set -o pipefail
-command="bench/run.sh$([ $quick -eq 1 ] && echo ' --quick')"
+command="bench/run.sh$([ $quick -eq 1 ] && echo ' --quick' || true)"
 readme_args=()
 [ $readme -eq 1 ] && readme_args=(--readme "$root/bench/README.md")
 python3 "$root/bench/report.py" --results "$results" --out "$out" --machine "$machine" \

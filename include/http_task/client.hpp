@@ -4,13 +4,13 @@
 //
 // Threads: the loop thread runs libcurl and nothing else of yours (but the log hook).
 // A thread waiting for a call in get() or wait() runs the loop itself while no other
-// thread does, and a call started while nobody runs it is sent by the starting thread:
-// that saves two thread switches per call (detail/loop/driver.hpp), and means the log
-// hook runs on those threads too. Continuations (then, co_await) run on
-// ClientOptions::executor, or by default on one completion thread the Client starts
-// when first needed. With own_thread = false the Client starts no thread at all: the
-// application drives it with run_once() or run(), and continuations without an
-// executor run on that thread too.
+// thread does, and a call started while nobody runs it is queued by the starting
+// thread straight into libcurl: that saves two thread switches per call
+// (detail/loop/driver.hpp), and means the log hook runs on those threads too.
+// Continuations (then, co_await) run on ClientOptions::executor, or by default on one
+// completion thread the Client starts when first needed. With own_thread = false the
+// Client starts no thread at all: the application drives it with run_once() or run(),
+// and continuations without an executor run on that thread too.
 #pragma once
 
 #include <http_task/async_result.hpp>

@@ -3,7 +3,7 @@
 //
 // A Client with its own thread keeps that thread as the fallback. But a thread waiting
 // for a call (get(), wait()) runs the loop itself while nobody else does, and a call
-// started while nobody runs it is put on the wire by the starting thread. The answer
+// started while nobody runs it is handed to libcurl by the starting thread. The answer
 // then wakes the thread that wants it, once, as in hand-written libcurl. Without this,
 // each call costs two more thread switches: an eventfd wake-up of the loop thread to
 // send it and a futex wake-up of the waiter to hand the answer back. On 2 cores shared
@@ -36,8 +36,8 @@ class Driver {
     // Waits at most max_wait_ms (-1: until something happens) and does what is ready;
     // false once the loop is closing.
     virtual bool turn(int max_wait_ms) = 0;
-    // Starts what was queued and what is due, without waiting.
-    virtual void kick() = 0;
+    // Takes in the commands queued so far, without waiting.
+    virtual void start_queued() = 0;
     // How many calls that a thread sleeps on were answered since the last ask.
     virtual int take_answered_sleepers() = 0;
     // Answers every call left with CancelledError.
@@ -66,7 +66,7 @@ class Driver {
     if (held_ || closed_) return inbox_->push(std::move(command));
     Holding holding(*this, lock);
     bool accepted = inbox_->push(std::move(command));  // the holder's own: no wake-up
-    engine_->kick();
+    engine_->start_queued();
     return accepted;
   }
 

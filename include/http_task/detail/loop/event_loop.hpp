@@ -109,17 +109,10 @@ class EventLoop final : public Driver::Engine {
     return !closing_;
   }
 
-  // Puts calls just queued on the wire at once (the thread that queued them holds the
-  // role), and finishes what that already decided.
-  void kick() override {
-    drain_inbox(false);
-    if (timer_ && Clock::now() >= *timer_) {
-      timer_.reset();
-      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running_);
-    }
-    collect_finished();
-    start_due_retries();
-  }
+  // Hands the calls just queued to libcurl; the next turn sends them. Sending here as
+  // well would cost a curl_multi_socket_action per call, which walks libcurl's timers:
+  // starting 5,000 calls took twice the CPU of raw libcurl that way.
+  void start_queued() override { drain_inbox(false); }
 
   int take_answered_sleepers() override { return std::exchange(answered_sleepers_, 0); }
 
