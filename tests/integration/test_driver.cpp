@@ -136,3 +136,32 @@ TEST_CASE("destroying a Client while a thread drives it answers that thread", "[
   waiter.join();
   CHECK(threw);
 }
+
+TEST_CASE("calls started by a thread that only polls ready() are all answered", "[driver]") {
+  // The command-line tool's batch mode: nobody waits in get(), so the role passes between
+  // the starting thread (which queues calls into libcurl) and the loop thread (which
+  // sends them) on every call; a lost wake-up leaves a call queued forever.
+  Client client;
+  URL multiply(server_url("/multiply"), client);
+  std::vector<AsyncResult<int>> window;
+  int started = 0;
+  int answered = 0;
+  auto give_up = std::chrono::steady_clock::now() + 60s;
+  while (answered < 1000 && std::chrono::steady_clock::now() < give_up) {
+    while (window.size() < 8 && started < 1000) {
+      window.push_back(multiply.get_async<int>({{"x", started}, {"y", 1}}));
+      ++started;
+    }
+    for (auto it = window.begin(); it != window.end();) {
+      if (it->ready()) {
+        it->get();
+        ++answered;
+        it = window.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    std::this_thread::sleep_for(100us);
+  }
+  CHECK(answered == 1000);
+}

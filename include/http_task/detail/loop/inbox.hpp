@@ -76,22 +76,23 @@ class Inbox {
 
   // The loop's driver: takes everything queued so far. fd_readable: epoll reported the
   // eventfd, which must then be read or it stays readable. Otherwise it is read only
-  // when a wake-up was written for these commands: a syscall saved per call started
-  // by the thread that runs the loop. A wake-up written just after this runs is read by
-  // the next take(); it costs a spurious turn, never a lost command.
+  // when a wake-up was written: a syscall saved per call queued by the thread that runs
+  // the loop. The eventfd is read before the queue is taken, never after: a wake-up
+  // written for a command pushed after the queue was taken must stay for the next turn.
   void take(std::vector<Command>& out, bool fd_readable) {
     self_posted_.store(false, std::memory_order_relaxed);
-    bool woken = fd_readable;
-    {
+    bool read = fd_readable;
+    if (!read) {
       std::lock_guard<std::mutex> lock(mutex_);
-      out.swap(queue_);
-      woken = woken || wake_pending_;
-      wake_pending_ = false;
+      read = wake_pending_;
     }
     std::uint64_t counter;
-    if (woken)
+    if (read)
       while (::read(fd_, &counter, sizeof counter) > 0) {
       }
+    std::lock_guard<std::mutex> lock(mutex_);
+    out.swap(queue_);
+    wake_pending_ = false;
   }
 
   // Calls started and not yet retired by the loop: the queue-length limit.
