@@ -84,8 +84,9 @@ struct ClientOptions {
   std::size_t max_pending_calls = 100'000;
 
   // libcurl's receive buffer per transfer (bytes, at least 1024; 0: libcurl's 16 KiB).
-  // A webhook's answer rarely needs more than 1 KiB; with 10,000 calls in flight this
-  // cut peak RSS by 17 %, while a 64 KiB answer took about 5 % more CPU (bench/README.md).
+  // A webhook's answer rarely needs more than 1 KiB: with 10,000 calls in flight this
+  // cut peak RSS by 18 %. Answers of 64 KiB then take 1.4 times the CPU (more reads
+  // and appends); set 0 when answers are large (bench/README.md, "Receive buffer").
   long receive_buffer_size = 1024;
   // Ask for gzip/deflate/brotli answers and decompress them (the size limit counts
   // decompressed bytes, so a compression bomb stops at the limit).
