@@ -6,7 +6,8 @@
 //
 // Clients, all doing the same work (the same request, the same libcurl options, keep-alive):
 //   http_task     the public API as a user writes it: URL::get_async/post_async, a window
-//                 of C AsyncResult<int>, get() on the oldest, then start the next call
+//                 of C AsyncResult<Json>, get() on the oldest, then start the next call
+//   http_task_then  C chains of calls, each continuation (then) starting the next one
 //   raw_epoll     hand-written libcurl multi_socket_action + epoll, easy handles reused:
 //                 the limit http_task is measured against
 //   raw_poll      hand-written curl_multi_poll + curl_multi_perform
@@ -23,11 +24,14 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <fstream>
+#include <functional>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -157,36 +161,74 @@ std::string get_url_of(const Config& c) { return c.url + "?x=6&y=7"; }
 
 // --- the clients ---
 
-void run_http_task(const Config& c, Tally& t) {
+http_task::ClientOptions http_task_options(const Config& c) {
   http_task::ClientOptions options;
   if (c.receive_buffer >= 0) options.receive_buffer_size = c.receive_buffer;
   options.connect_timeout = std::chrono::seconds(60);  // as configure() gives the others
   options.timeout = std::chrono::seconds(120);
-  http_task::Client client(options);
+  return options;
+}
+
+http_task::AsyncResult<http_task::Json> start_call(const Config& c, http_task::URL& url) {
+  return c.post ? url.post_async({{"x", 6}, {"y", 7}}) : url.get_async({{"x", 6}, {"y", 7}});
+}
+
+// 42 from /multiply and /slow, a long string from /large.
+void count_answer(http_task::AsyncResult<http_task::Json>& result, Tally& t) {
+  try {
+    http_task::Json retval = result.get();
+    if (retval.is_string() || (retval.is_number() && retval.as<int>() == 42))
+      t.ok.fetch_add(1, std::memory_order_relaxed);
+    else
+      t.failed.fetch_add(1);
+  } catch (const std::exception& e) {
+    if (t.failed.fetch_add(1) == 0) t.first_error = e.what();
+  }
+}
+
+void run_http_task(const Config& c, Tally& t) {
+  http_task::Client client(http_task_options(c));
   http_task::URL url(c.url, client);
   Tickets tickets(c);
-  auto start = [&] {
-    return c.post ? url.post_async({{"x", 6}, {"y", 7}}) : url.get_async({{"x", 6}, {"y", 7}});
-  };
   std::deque<http_task::AsyncResult<http_task::Json>> window;
   while (static_cast<int>(window.size()) < c.concurrency && tickets.take())
-    window.push_back(start());
+    window.push_back(start_call(c, url));
   note_threads(t);
   while (!window.empty()) {
     auto result = std::move(window.front());
     window.pop_front();
-    try {
-      // 42 from /multiply and /slow, a long string from /large.
-      http_task::Json retval = result.get();
-      if (retval.is_string() || (retval.is_number() && retval.as<int>() == 42))
-        t.ok.fetch_add(1, std::memory_order_relaxed);
-      else
-        t.failed.fetch_add(1);
-    } catch (const std::exception& e) {
-      if (t.failed.fetch_add(1) == 0) t.first_error = e.what();
-    }
-    if (tickets.take()) window.push_back(start());
+    count_answer(result, t);
+    if (tickets.take()) window.push_back(start_call(c, url));
   }
+  note_threads(t);
+}
+
+// C chains of calls, each call's continuation (on the Client's completion thread)
+// starting the next: nobody waits in get(), a slot refills as soon as its call ends.
+void run_http_task_then(const Config& c, Tally& t) {
+  // Declared before the Client, so they outlive the continuations it runs.
+  std::mutex m;
+  std::condition_variable all_done;
+  int chains = c.concurrency;
+  Tickets tickets(c);
+  std::function<void()> next;
+  http_task::Client client(http_task_options(c));
+  http_task::URL url(c.url, client);
+  next = [&] {
+    if (!tickets.take()) {
+      std::lock_guard<std::mutex> lock(m);
+      if (--chains == 0) all_done.notify_one();
+      return;
+    }
+    start_call(c, url).then([&](http_task::AsyncResult<http_task::Json> finished) {
+      count_answer(finished, t);
+      next();
+    });
+  };
+  for (int i = 0; i < c.concurrency; ++i) next();
+  note_threads(t);
+  std::unique_lock<std::mutex> lock(m);
+  all_done.wait(lock, [&] { return chains == 0; });
   note_threads(t);
 }
 
@@ -414,6 +456,8 @@ int main(int argc, char** argv) {
   auto t0 = Clock::now();
   if (c.client == "http_task")
     run_http_task(c, t);
+  else if (c.client == "http_task_then")
+    run_http_task_then(c, t);
   else if (c.client == "raw_epoll")
     run_raw_epoll(c, t);
   else if (c.client == "raw_poll")

@@ -7,7 +7,7 @@ import os
 import statistics
 import subprocess
 
-CLIENTS = ["http_task", "raw_epoll", "raw_poll", "threads", "sequential"]
+CLIENTS = ["http_task", "raw_epoll", "raw_poll", "threads", "sequential", "http_task_then"]
 CONCURRENCY = [1, 16, 128, 1024]
 
 
