@@ -52,8 +52,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
   // The checks before sending must refuse with RequestError, never crash.
   static ClientOptions options;
-  auto inbox = std::make_shared<detail::Inbox>();
-  detail::Transfer transfer("fuzz", inbox);
+  auto driver = std::make_shared<detail::Driver>(std::make_shared<detail::Inbox>(), false);
+  detail::Transfer transfer("fuzz", driver);
   Request request;
   request.method = fields[1];
   request.url = fields[0];
