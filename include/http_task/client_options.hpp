@@ -85,7 +85,7 @@ struct ClientOptions {
 
   // libcurl's receive buffer per transfer (bytes, at least 1024; 0: libcurl's 16 KiB).
   // A webhook's answer rarely needs more than 1 KiB: with 10,000 calls in flight this
-  // cut peak RSS by 18 %. Answers of 64 KiB then take 1.4 times the CPU (more reads
+  // cut peak RSS by 17 %. Answers of 64 KiB then take 1.3-1.4 times the CPU (more reads
   // and appends); set 0 when answers are large (bench/README.md, "Receive buffer").
   long receive_buffer_size = 1024;
   // Ask for gzip/deflate/brotli answers and decompress them (the size limit counts
