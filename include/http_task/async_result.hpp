@@ -149,17 +149,8 @@ class AsyncResult {
 
   template <class Rep, class Period>
   std::future_status wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
-    const auto& s = checked_state();
-    if (s.ready()) return std::future_status::ready;
-    if (timeout <= timeout.zero()) return std::future_status::timeout;
-    // A century is forever; beyond it now() + timeout would overflow the clock.
-    if (timeout > std::chrono::hours(24 * 365 * 100)) {
-      s.wait();
-      return std::future_status::ready;
-    }
-    auto deadline = std::chrono::steady_clock::now() +
-                    std::chrono::ceil<std::chrono::steady_clock::duration>(timeout);
-    return s.wait_until(deadline) ? std::future_status::ready : std::future_status::timeout;
+    return checked_state().wait_for(timeout) ? std::future_status::ready
+                                             : std::future_status::timeout;
   }
 
   template <class Clock, class Duration>

@@ -35,19 +35,23 @@ class CallState {
     if (!ready()) block(nullptr);
   }
 
-  template <class Clock, class Duration>
-  bool wait_until(const std::chrono::time_point<Clock, Duration>& deadline) const {
+  template <class Rep, class Period>
+  bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
     if (ready()) return true;
-    auto left = deadline - Clock::now();
-    if (left <= left.zero()) return false;
-    // A century is forever; beyond it now() + left would overflow the clock.
-    if (left > std::chrono::hours(24 * 365 * 100)) {
+    if (timeout <= timeout.zero()) return false;
+    // A century is forever; beyond it now() + timeout would overflow the clock.
+    if (timeout > std::chrono::hours(24 * 365 * 100)) {
       block(nullptr);
       return true;
     }
     auto until = std::chrono::steady_clock::now() +
-                 std::chrono::ceil<std::chrono::steady_clock::duration>(left);
+                 std::chrono::ceil<std::chrono::steady_clock::duration>(timeout);
     return block(&until);
+  }
+
+  template <class Clock, class Duration>
+  bool wait_until(const std::chrono::time_point<Clock, Duration>& deadline) const {
+    return ready() || wait_for(deadline - Clock::now());
   }
 
   // Valid once ready(): never written again after that.
