@@ -39,9 +39,15 @@
 
 namespace http_task::detail {
 
-// The allocator of every RapidJSON stack http_task uses (reader, document, writer). Its
-// only purpose is to select the Stack specialization below.
-struct StackAllocator : rapidjson::CrtAllocator {};
+// The allocator of every RapidJSON stack http_task uses (reader, document, writer). It
+// selects the Stack specialization below and lends one stack its first block, so that
+// parsing a small answer costs no heap allocation for the reader's and the document's
+// stacks. One allocator per stack; it must outlive the stack.
+struct StackAllocator : rapidjson::CrtAllocator {
+  static constexpr std::size_t kFirstBlock = 256;
+  alignas(std::max_align_t) char first_block[kFirstBlock];
+  bool first_block_lent = false;
+};
 
 }  // namespace http_task::detail
 
@@ -69,7 +75,7 @@ class Stack<http_task::detail::StackAllocator> {
   }
   Stack(const Stack&) = delete;
   Stack& operator=(const Stack&) = delete;
-  ~Stack() { Allocator::Free(data_); }
+  ~Stack() { release(); }
 
   void Swap(Stack& other) noexcept {
     std::swap(allocator_, other.allocator_);
@@ -83,9 +89,7 @@ class Stack<http_task::detail::StackAllocator> {
 
   void ShrinkToFit() {
     if (size_ == 0) {
-      Allocator::Free(data_);
-      data_ = nullptr;
-      capacity_ = 0;
+      release();
     } else {
       resize(size_);
     }
@@ -151,11 +155,40 @@ class Stack<http_task::detail::StackAllocator> {
     if (capacity < size_ + bytes) capacity = size_ + bytes;
     resize(capacity);
   }
+  char* first_block() const noexcept {
+    return allocator_ != nullptr ? allocator_->first_block : nullptr;
+  }
   void resize(size_t capacity) {
+    constexpr size_t kFirst = Allocator::kFirstBlock;
+    if (data_ == nullptr && capacity <= kFirst && allocator_ != nullptr &&
+        !allocator_->first_block_lent) {
+      allocator_->first_block_lent = true;
+      data_ = allocator_->first_block;
+      capacity_ = kFirst;
+      return;
+    }
+    if (data_ != nullptr && data_ == first_block()) {
+      if (capacity <= kFirst) return;  // shrinking: the block stays
+      void* data = std::malloc(capacity);
+      if (data == nullptr) throw std::bad_alloc();
+      std::memcpy(data, data_, size_);
+      allocator_->first_block_lent = false;
+      data_ = static_cast<char*>(data);
+      capacity_ = capacity;
+      return;
+    }
     void* data = std::realloc(data_, capacity);
     if (data == nullptr) throw std::bad_alloc();
     data_ = static_cast<char*>(data);
     capacity_ = capacity;
+  }
+  void release() noexcept {
+    if (data_ != nullptr && data_ == first_block())
+      allocator_->first_block_lent = false;
+    else
+      std::free(data_);
+    data_ = nullptr;
+    capacity_ = 0;
   }
 
   Allocator* allocator_ = nullptr;

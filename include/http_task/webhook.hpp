@@ -10,6 +10,7 @@
 #pragma once
 
 #include <http_task/detail/call/form_encoding.hpp>
+#include <http_task/detail/utf8.hpp>
 #include <http_task/json.hpp>
 #include <http_task/params.hpp>
 

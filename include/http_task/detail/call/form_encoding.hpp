@@ -2,6 +2,7 @@
 // letters, digits and "-._~" stay, space becomes '+', every other byte is %XX.
 #pragma once
 
+#include <http_task/detail/utf8.hpp>  // is_valid_utf8, for the arguments
 #include <http_task/params.hpp>
 
 #include <cstddef>
@@ -72,41 +73,6 @@ inline std::string form_decode(std::string_view text) {
     }
   }
   return out;
-}
-
-// Strict UTF-8 (no overlongs, no surrogates, nothing past U+10FFFF): arguments that
-// are not UTF-8 are refused rather than sent as bytes the server may misread.
-inline bool is_valid_utf8(std::string_view text) noexcept {
-  const auto* s = reinterpret_cast<const unsigned char*>(text.data());
-  std::size_t n = text.size(), i = 0;
-  while (i < n) {
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    std::size_t len;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0) lo = 0xA0;
-      if (c == 0xED) hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0) lo = 0x90;
-      if (c == 0xF4) hi = 0x8F;
-    } else {
-      return false;
-    }
-    if (n - i < len) return false;
-    if (s[i + 1] < lo || s[i + 1] > hi) return false;
-    for (std::size_t k = 2; k < len; ++k)
-      if (s[i + k] < 0x80 || s[i + k] > 0xBF) return false;
-    i += len;
-  }
-  return true;
 }
 
 }  // namespace http_task::detail
