@@ -22,6 +22,7 @@
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/executor.hpp>
+#include <http_task/params.hpp>
 #include <http_task/request.hpp>
 
 #include <algorithm>
@@ -120,12 +121,30 @@ class Client {
   }
 
  private:
-  std::shared_ptr<detail::CallState> start(Request request,
+  friend class URL;
+
+  std::shared_ptr<detail::CallState> start(Request&& request,
                                            std::shared_ptr<const Dispatcher> dispatcher) {
-    auto call = std::make_shared<detail::Transfer>(detail::make_uuid4(), driver_);
+    return start_with([&](detail::Transfer& call) {
+      call.prepare(std::move(request), options_, std::move(dispatcher));
+    });
+  }
+
+  // A call through a URL object without a dispatcher (which would need a Request to
+  // change): built from the URL's own string, with no copy of it in between.
+  std::shared_ptr<detail::CallState> start(const std::string& url, std::string&& method,
+                                           const Params& params, const CallOptions& call_options) {
+    return start_with([&](detail::Transfer& call) {
+      call.prepare(url, std::move(method), params, call_options, options_);
+    });
+  }
+
+  template <class Prepare>
+  std::shared_ptr<detail::CallState> start_with(Prepare&& prepare) {
+    auto call = std::make_shared<detail::Transfer>(detail::Uuid4::random(), driver_);
     call->set_executor(executor_);
     try {
-      call->prepare(std::move(request), options_, std::move(dispatcher));
+      prepare(*call);
     } catch (...) {
       // Answered by the loop, so the log hook sees refused calls too.
       call->refused = std::current_exception();

@@ -49,8 +49,12 @@ class URL {
   // body for POST, PUT and PATCH.
   template <class T = Json>
   AsyncResult<T> dispatch(std::string method, Params params = {}, CallOptions options = {}) const {
-    Request request{std::move(method), url_, std::move(params), merged(std::move(options))};
-    return client().dispatch<T>(std::move(request), dispatcher_);
+    if (dispatcher_) {
+      Request request{std::move(method), url_, std::move(params), merged(std::move(options))};
+      return client().dispatch<T>(std::move(request), dispatcher_);
+    }
+    return detail::ResultAccess::make<T>(
+        client().start(url_, std::move(method), params, merged(std::move(options))));
   }
 
  private:

@@ -53,7 +53,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // The checks before sending must refuse with RequestError, never crash.
   static ClientOptions options;
   auto driver = std::make_shared<detail::Driver>(std::make_shared<detail::Inbox>(), false);
-  detail::Transfer transfer("fuzz", driver);
+  detail::Transfer transfer(detail::Uuid4{}, driver);
   Request request;
   request.method = fields[1];
   request.url = fields[0];

@@ -131,3 +131,55 @@ TEST_CASE("typed results convert, or fail with a clear error", "[call]") {
   CHECK_NOTHROW(multiply.get_async<void>({{"x", 2}, {"y", 4}}).get());
   CHECK_THROWS_AS(multiply.get_async<void>({{"x", "two"}}).get(), RemoteExecuteError);
 }
+
+// A Client reuses its libcurl handles and sets only the options that differ from the
+// previous call on the same handle (detail/loop/easy_handle.hpp). One call at a time
+// on a fresh Client: every call below runs on the same handle as the one before it.
+TEST_CASE("a reused handle carries nothing of the previous call over", "[call]") {
+  Client own;
+  URL echo(server_url("/echo"), own);
+
+  Json get = echo.get_async({{"a", 1}}, CallOptions().header("X-One", "1")).get();
+  CHECK(get.find("method")->as<std::string>() == "GET");
+  CHECK(get.find("headers")->find("x-one"));
+
+  Json post = echo.post_async({{"b", 2}}).get();
+  CHECK(post.find("method")->as<std::string>() == "POST");
+  CHECK(post.find("body")->as<std::string>() == "b=2");
+  CHECK(post.find("query")->as<std::string>().empty());
+  CHECK_FALSE(post.find("headers")->find("x-one"));
+
+  CHECK_THROWS_AS(echo.dispatch("HEAD").get(), InvalidResponseError);
+  Json del = echo.dispatch("DELETE", {{"c", 3}}).get();
+  CHECK(del.find("method")->as<std::string>() == "DELETE");
+  CHECK(del.find("body")->as<std::string>().empty());
+
+  CHECK_THROWS_AS(echo.dispatch("HEAD").get(), InvalidResponseError);
+  Json post_after_head = echo.post_async({{"d", 4}}).get();
+  CHECK(post_after_head.find("method")->as<std::string>() == "POST");
+  CHECK(post_after_head.find("body")->as<std::string>() == "d=4");
+
+  Json again = echo.get_async({{"e", 5}}).get();
+  CHECK(again.find("method")->as<std::string>() == "GET");
+  CHECK(again.find("query")->as<std::string>() == "e=5");
+  CHECK(again.find("body")->as<std::string>().empty());
+
+  // The same URL string twice: the second call is not sent to where the first one
+  // was redirected, and its own redirect limit applies.
+  URL hop(server_url("/redirect-chain?n=1"), own);
+  CHECK(hop.get_async<int>().get() == 1);
+  try {
+    hop.get_async({}, CallOptions().with_max_redirects(0)).get();
+    FAIL("the redirect was followed");
+  } catch (const HttpError& e) {
+    CHECK(e.status_code() == 302);
+  }
+  CHECK(hop.get_async<int>().get() == 1);
+
+  // A call's own timeout does not stay for the next one.
+  URL slow(server_url("/slow?ms=400"), own);
+  CHECK_THROWS_AS(
+      slow.get_async({}, CallOptions().with_timeout(std::chrono::milliseconds(100))).get(),
+      TimeoutError);
+  CHECK(slow.get_async<std::string>().get() == "slow");
+}

@@ -45,8 +45,9 @@ inline std::pair<std::size_t, std::size_t> url_authority(std::string_view url) n
   auto start = url.find("://");
   if (start == std::string_view::npos) return {0, 0};
   start += 3;
-  auto end = url.find_first_of("/?#", start);
-  if (end == std::string_view::npos) end = url.size();
+  // Not find_first_of("/?#"): libstdc++ makes that a memchr per character.
+  std::size_t end = start;
+  while (end < url.size() && url[end] != '/' && url[end] != '?' && url[end] != '#') ++end;
   return {start, end};
 }
 
@@ -68,7 +69,10 @@ inline std::string merge_query(std::string_view url, const Params& params) {
   std::string out;
   out.reserve(url.size() + query.size() + fragment.size() + 16 + params.size() * 16);
   out.append(url);
-  if (url_authority(url).second == url.size()) out.push_back('/');
+  // Query and fragment are cut off: the path is empty when no '/' follows "://".
+  if (auto scheme_end = url.find("://"); scheme_end != std::string_view::npos &&
+                                         url.find('/', scheme_end + 3) == std::string_view::npos)
+    out.push_back('/');
 
   bool first = true;
   auto separator = [&] {

@@ -3,6 +3,7 @@
 // complete() wins, later ones are no-ops, so value, error and cancel never race.
 #pragma once
 
+#include <http_task/detail/call/uuid.hpp>
 #include <http_task/detail/future/outcome.hpp>
 #include <http_task/detail/future/unique_function.hpp>
 #include <http_task/error.hpp>
@@ -20,7 +21,9 @@ namespace http_task::detail {
 
 class CallState {
  public:
-  explicit CallState(std::string id) : id_(std::move(id)) {}
+  explicit CallState(std::string id) : id_(std::move(id)), id_made_(true) {}
+  // A new call: its id is a fresh UUID, written out on first use (uuid.hpp).
+  explicit CallState(Uuid4 uuid) : uuid_(uuid) {}
   CallState(const CallState&) = delete;
   CallState& operator=(const CallState&) = delete;
   virtual ~CallState() = default;
@@ -28,7 +31,17 @@ class CallState {
   // HTTP attempts made so far; results that are not a call (then, when_all) made none.
   virtual int attempts() const noexcept { return 0; }
 
-  const std::string& id() const noexcept { return id_; }
+  // Any thread. Never changes once made, so the reference stays valid.
+  const std::string& id() const {
+    if (!id_made_.load(std::memory_order_acquire)) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!id_made_.load(std::memory_order_relaxed)) {
+        id_ = uuid_.str();
+        id_made_.store(true, std::memory_order_release);
+      }
+    }
+    return id_;
+  }
   bool ready() const noexcept { return ready_.load(std::memory_order_acquire); }
 
   void wait() const {
@@ -153,7 +166,9 @@ class CallState {
   Outcome outcome_;
   std::vector<UniqueFunction> continuations_;
   Executor executor_;
-  std::string id_;
+  mutable std::string id_;
+  Uuid4 uuid_;
+  mutable std::atomic<bool> id_made_{false};
 };
 
 }  // namespace http_task::detail

@@ -36,8 +36,8 @@ class Driver {
     // Waits at most max_wait_ms (-1: until something happens) and does what is ready;
     // false once the loop is closing.
     virtual bool turn(int max_wait_ms) = 0;
-    // Takes in the commands queued so far, without waiting.
-    virtual void start_queued() = 0;
+    // Takes in one command that never went through the Inbox, without waiting.
+    virtual void start_now(Inbox::Command command) = 0;
     // How many calls that a thread sleeps on were answered since the last ask.
     virtual int take_answered_sleepers() = 0;
     // Answers every call left with CancelledError.
@@ -64,10 +64,12 @@ class Driver {
     // Pushed under the lock when someone holds the role, so that a holder letting it
     // go sees this call and cannot leave it behind.
     if (held_ || closed_) return inbox_->push(std::move(command));
+    // Straight to the loop: the Inbox's lock, queue and wake-up are for handing a
+    // command to another thread, and there is none. (Commands others queue meanwhile
+    // wake the next turn through the eventfd.) Not closed: closing takes mutex_.
     Holding holding(*this, lock);
-    bool accepted = inbox_->push(std::move(command));  // the holder's own: no wake-up
-    engine_->start_queued();
-    return accepted;
+    engine_->start_now(std::move(command));
+    return true;
   }
 
   // A thread about to wait for a call: runs the loop until `done()` or the deadline

@@ -10,6 +10,7 @@
 #include <http_task/detail/loop/address_filter.hpp>
 #include <http_task/detail/loop/curl_global.hpp>
 #include <http_task/detail/loop/driver.hpp>
+#include <http_task/detail/loop/easy_handle.hpp>
 #include <http_task/detail/loop/inbox.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/error.hpp>
@@ -67,7 +68,7 @@ class EventLoop final : public Driver::Engine {
 
   ~EventLoop() {
     shutdown();
-    for (CURL* e : idle_) curl_easy_cleanup(e);
+    idle_.clear();
     curl_multi_cleanup(multi_);
     curl_slist_free_all(default_headers_);
     ::close(epoll_fd_);
@@ -109,10 +110,13 @@ class EventLoop final : public Driver::Engine {
     return !closing_;
   }
 
-  // Hands the calls just queued to libcurl; the next turn sends them. Sending here as
-  // well would cost a curl_multi_socket_action per call, which walks libcurl's timers:
-  // starting 5,000 calls took twice the CPU of raw libcurl that way.
-  void start_queued() override { drain_inbox(false); }
+  // Hands a call to libcurl; the next turn sends it. Sending here as well would cost a
+  // curl_multi_socket_action per call, which walks libcurl's timers: starting 5,000
+  // calls took twice the CPU of raw libcurl that way.
+  void start_now(Inbox::Command command) override {
+    if (command.kind == Inbox::Kind::start) inbox_->call_started();
+    take(command);
+  }
 
   int take_answered_sleepers() override { return std::exchange(answered_sleepers_, 0); }
 
@@ -151,13 +155,15 @@ class EventLoop final : public Driver::Engine {
   void drain_inbox(bool fd_readable) {
     inbox_->take(commands_, fd_readable);
     if (inbox_->closed()) closing_ = true;
-    for (auto& command : commands_) {
-      if (command.kind == Inbox::Kind::start)
-        start(std::move(command.call));
-      else
-        abort(*command.call);
-    }
+    for (auto& command : commands_) take(command);
     commands_.clear();
+  }
+
+  void take(Inbox::Command& command) {
+    if (command.kind == Inbox::Kind::start)
+      start(std::move(command.call));
+    else
+      abort(*command.call);
   }
 
   void start(std::shared_ptr<Transfer> call) {
@@ -171,71 +177,62 @@ class EventLoop final : public Driver::Engine {
   }
 
   void start_attempt(std::shared_ptr<Transfer> call) {
-    CURL* easy = take_easy();
-    if (!easy) {
+    std::unique_ptr<EasyHandle> handle = take_easy();
+    if (!handle) {
       call->complete(Outcome::failure(TransportError(CURLE_FAILED_INIT, "curl_easy_init failed")));
       retire(*call);
       return;
     }
     call->begin_attempt();
+    handle->begin();
+    handle->call = call.get();
     try {
-      configure(easy, *call);
+      configure(*handle, *call);
     } catch (...) {  // a signer that threw, or a deadline already passed
       call->complete(Outcome::failure(std::current_exception()));
       retire(*call);
-      recycle(easy);
+      recycle(std::move(handle));
       return;
     }
-    call->easy = easy;
+    CURL* easy = handle->get();
+    call->easy = std::move(handle);
     call->active_index = active_.size();
     active_.push_back(call);
     CURLMcode mc = curl_multi_add_handle(multi_, easy);
     if (mc != CURLM_OK) {
+      handle = std::move(call->easy);
       detach(*call);
       call->complete(Outcome::failure(TransportError(
           CURLE_FAILED_INIT, std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc))));
       retire(*call);
-      recycle(easy);
+      recycle(std::move(handle));
     }
   }
 
-  // Per call: what differs between calls. Everything is set on every call, so
-  // nothing of the previous call on a reused handle can leak into this one.
-  void configure(CURL* e, Transfer& call) {
+  // Per call: what may differ between calls. Every one of these is given on every
+  // call, and the handle skips what it already has (easy_handle.hpp), so nothing of
+  // the previous call on a reused handle can leak into this one.
+  void configure(EasyHandle& handle, Transfer& call) {
     call.max_response_bytes = options_.max_response_bytes;
     call.max_header_bytes = options_.max_header_bytes;
-    long timeout_ms = attempt_timeout_ms(call);
-    curl_easy_setopt(e, CURLOPT_PRIVATE, &call);
-    curl_easy_setopt(e, CURLOPT_URL, call.url.c_str());
-    curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers_for(call));
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, &call);
-    curl_easy_setopt(e, CURLOPT_HEADERDATA, &call);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, call.error_buffer);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, call.connect_timeout_ms);
-    curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, call.max_redirects > 0 ? 1L : 0L);
-    curl_easy_setopt(e, CURLOPT_MAXREDIRS, call.max_redirects);
-    if (address_filter_.enabled()) {
-      call.address_filter = &address_filter_;
-      curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &call);
-    }
-    // The method last: HTTPGET and NOBODY undo what a previous call on this handle set.
-    if (call.method == "HEAD") {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-    } else if (call.has_body) {
-      curl_easy_setopt(e, CURLOPT_NOBODY, 0L);
-      curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(call.body.size()));
-      curl_easy_setopt(e, CURLOPT_POSTFIELDS, call.body.c_str());
-    } else {
-      curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-    }
-    bool standard = call.method == "GET" || call.method == "HEAD" || call.method == "POST";
-    curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, standard ? nullptr : call.method.c_str());
+    if (address_filter_.enabled()) call.address_filter = &address_filter_;
+    handle.url(call.url);
+    handle.headers(headers_for(call));
+    handle.connect_timeout_ms(call.connect_timeout_ms);
+    handle.timeout_ms(attempt_timeout_ms(call));
+    handle.max_redirects(call.max_redirects);
+    handle.method(call.method, call.has_body, call.body);
   }
 
   // Once per handle: what every call of this Client shares. Reused handles keep it,
   // which saves a curl_easy_reset and a dozen options per call.
-  void configure_handle(CURL* e) const {
+  void configure_handle(EasyHandle& handle) const {
+    CURL* e = handle.get();
+    // The callbacks and CURLINFO_PRIVATE find the call through the handle.
+    curl_easy_setopt(e, CURLOPT_PRIVATE, &handle);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, &handle);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, &handle);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, handle.error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
     const char* protocols = options_.tls.https_only ? "https" : "http,https";
 #if LIBCURL_VERSION_NUM >= 0x075500
@@ -257,6 +254,7 @@ class EventLoop final : public Driver::Engine {
     configure_tls(e);
     if (address_filter_.enabled()) {
       curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &EventLoop::on_open_socket);
+      curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &handle);
       // A proxy from the environment would be the only address checked.
       curl_easy_setopt(e, CURLOPT_PROXY, "");
     }
@@ -322,30 +320,27 @@ class EventLoop final : public Driver::Engine {
       CURLcode rc = msg->data.result;
       void* p = nullptr;
       curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p);
-      auto& call = *static_cast<Transfer*>(p);
+      auto& call = *static_cast<EasyHandle*>(p)->call;
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &call.http_status);
-      curl_off_t retry_after_s = -1;
-      curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after_s);
       curl_multi_remove_handle(multi_, easy);
+      std::unique_ptr<EasyHandle> handle = std::move(call.easy);
       auto keep = detach(call);
-      recycle(easy);
       if (call.ready()) {  // cancelled while the answer arrived
         retire(call);
-        continue;
-      }
-      if (auto delay = retry_delay(call, rc, retry_after_s)) {
+      } else if (auto delay = retry_delay(call, rc, easy)) {
         schedule_retry(std::move(keep), *delay);
-        continue;
+      } else {
+        call.complete(outcome_of(call, rc, handle->answer, handle->error));
+        if (call.has_sleepers()) ++answered_sleepers_;
+        retire(call);
       }
-      call.complete(outcome_of(call, rc));
-      if (call.has_sleepers()) ++answered_sleepers_;
-      retire(call);
+      recycle(std::move(handle));
     }
   }
 
   // When to try again, or nothing: out of attempts, not retryable, past the deadline.
-  std::optional<Clock::duration> retry_delay(const Transfer& call, CURLcode rc,
-                                             curl_off_t retry_after_s) {
+  // easy: the attempt's handle, off the multi handle but not reused yet.
+  std::optional<Clock::duration> retry_delay(const Transfer& call, CURLcode rc, CURL* easy) {
     const RetryPolicy& policy = *call.retry;
     if (!call.may_retry || closing_ || call.attempts_made >= policy.max_attempts)
       return std::nullopt;
@@ -359,6 +354,8 @@ class EventLoop final : public Driver::Engine {
       retryable = is_transient(rc);
     }
     if (!retryable) return std::nullopt;
+    curl_off_t retry_after_s = -1;
+    curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after_s);
     using std::chrono::milliseconds;
     double ceiling = std::min<double>(static_cast<double>(policy.max_backoff.count()),
                                       static_cast<double>(policy.initial_backoff.count()) *
@@ -416,13 +413,15 @@ class EventLoop final : public Driver::Engine {
     }
   }
 
-  Outcome outcome_of(const Transfer& call, CURLcode rc) const {
-    if (rc == CURLE_OK) return call.decode(call.http_status, options_);
+  // answer and curl_error: the attempt's answer and libcurl's message (EasyHandle).
+  Outcome outcome_of(const Transfer& call, CURLcode rc, std::string_view answer,
+                     const char* curl_error) const {
+    if (rc == CURLE_OK) return call.decode(call.http_status, answer, options_);
     if (!call.blocked_address.empty())
       return Outcome::failure(BlockedAddressError(call.blocked_address, call.blocked_reason));
     // libcurl 7.88 refuses a single header line over 100 KiB with a bare "Out of
     // memory"; after the status line came and before any body, that is what it was.
-    if (rc == CURLE_OUT_OF_MEMORY && call.header_bytes > 0 && call.response.empty())
+    if (rc == CURLE_OUT_OF_MEMORY && call.header_bytes > 0 && answer.empty())
       return Outcome::failure(
           InvalidResponseError("a response header line is larger than libcurl accepts"));
     if (rc == CURLE_WRITE_ERROR && call.headers_too_large)
@@ -434,7 +433,7 @@ class EventLoop final : public Driver::Engine {
                                                    std::to_string(options_.max_response_bytes) +
                                                    " bytes"));
     std::string message = curl_easy_strerror(rc);
-    if (call.error_buffer[0]) message += std::string(": ") + call.error_buffer;
+    if (curl_error[0]) message += std::string(": ") + curl_error;
     if (rc == CURLE_OPERATION_TIMEDOUT) return Outcome::failure(TimeoutError(rc, message));
     return Outcome::failure(TransportError(rc, message));
   }
@@ -446,11 +445,11 @@ class EventLoop final : public Driver::Engine {
       return;
     }
     if (call.active_index == static_cast<std::size_t>(-1)) return;  // finished or never started
-    CURL* easy = call.easy;
-    curl_multi_remove_handle(multi_, easy);
+    curl_multi_remove_handle(multi_, call.easy->get());
+    std::unique_ptr<EasyHandle> handle = std::move(call.easy);
     auto keep = detach(call);
     retire(call);
-    recycle(easy);
+    recycle(std::move(handle));
   }
 
   std::shared_ptr<Transfer> detach(Transfer& call) {
@@ -462,7 +461,6 @@ class EventLoop final : public Driver::Engine {
     }
     active_.pop_back();
     call.active_index = static_cast<std::size_t>(-1);
-    call.easy = nullptr;
     return keep;
   }
 
@@ -490,44 +488,41 @@ class EventLoop final : public Driver::Engine {
         // A log hook must not take the loop down.
       }
     }
-    std::string().swap(call.response);
     std::string().swap(call.body);
     call.free_signed_headers();
   }
 
-  CURL* take_easy() {
+  std::unique_ptr<EasyHandle> take_easy() {
     if (idle_.empty()) {
-      CURL* e = curl_easy_init();
-      if (e) configure_handle(e);
-      return e;
+      auto handle = EasyHandle::create();
+      if (handle) configure_handle(*handle);
+      return handle;
     }
-    CURL* e = idle_.back();
+    auto handle = std::move(idle_.back());
     idle_.pop_back();
-    return e;
+    return handle;
   }
 
-  void recycle(CURL* e) {
-    if (idle_.size() >= kMaxIdleHandles) {
-      curl_easy_cleanup(e);
-      return;
-    }
-    idle_.push_back(e);
+  void recycle(std::unique_ptr<EasyHandle> handle) {
+    handle->end();
+    if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(handle));
   }
 
   static size_t on_write(char* data, size_t size, size_t count, void* userp) {
-    auto& call = *static_cast<Transfer*>(userp);
+    auto& handle = *static_cast<EasyHandle*>(userp);
+    auto& call = *handle.call;
     size_t n = size * count;
-    if (n > call.max_response_bytes - call.response.size()) {
+    if (n > call.max_response_bytes - handle.answer.size()) {
       call.too_large = true;
       return 0;  // anything but n makes libcurl stop with CURLE_WRITE_ERROR
     }
-    call.response.append(data, n);
+    handle.answer.append(data, n);
     return n;
   }
 
   static size_t on_header(char* data, size_t size, size_t count, void* userp) {
     (void)data;
-    auto& call = *static_cast<Transfer*>(userp);
+    auto& call = *static_cast<EasyHandle*>(userp)->call;
     size_t n = size * count;
     call.header_bytes += n;
     if (call.header_bytes > call.max_header_bytes) {
@@ -538,7 +533,7 @@ class EventLoop final : public Driver::Engine {
   }
 
   static curl_socket_t on_open_socket(void* userp, curlsocktype purpose, curl_sockaddr* address) {
-    auto& call = *static_cast<Transfer*>(userp);
+    auto& call = *static_cast<EasyHandle*>(userp)->call;
     if (purpose == CURLSOCKTYPE_IPCXN) {
       if (auto refused = call.address_filter->check(&address->addr)) {
         call.blocked_address = std::move(refused->first);
@@ -594,7 +589,7 @@ class EventLoop final : public Driver::Engine {
   int answered_sleepers_ = 0;
   bool closing_ = false;
   std::vector<std::shared_ptr<Transfer>> active_;
-  std::vector<CURL*> idle_;
+  std::vector<std::unique_ptr<EasyHandle>> idle_;
   std::vector<Waiting> retries_;  // a min-heap on due
   std::mt19937_64 random_{std::random_device{}()};
   std::vector<Inbox::Command> commands_;

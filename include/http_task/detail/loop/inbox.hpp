@@ -42,7 +42,7 @@ class Inbox {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (closed_) return false;
-      if (command.kind == Kind::start) calls_.fetch_add(1, std::memory_order_relaxed);
+      if (command.kind == Kind::start) call_started();
       queue_.push_back(std::move(command));
       if (std::this_thread::get_id() == loop_thread_.load(std::memory_order_relaxed)) {
         // The loop drains this before it sleeps again: no syscall needed.
@@ -97,6 +97,7 @@ class Inbox {
 
   // Calls started and not yet retired by the loop: the queue-length limit.
   std::size_t calls() const noexcept { return calls_.load(std::memory_order_relaxed); }
+  void call_started() noexcept { calls_.fetch_add(1, std::memory_order_relaxed); }
   void call_retired() noexcept { calls_.fetch_sub(1, std::memory_order_relaxed); }
 
   // Calls a continuation waits for (then, when_all, co_await), not yet retired.

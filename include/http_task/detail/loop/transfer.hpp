@@ -8,6 +8,7 @@
 #include <http_task/detail/call/url_query.hpp>
 #include <http_task/detail/future/call_state.hpp>
 #include <http_task/detail/loop/driver.hpp>
+#include <http_task/detail/loop/easy_handle.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/request.hpp>
@@ -52,10 +53,8 @@ inline constexpr std::string_view kDefaultHeaders[] = {"Accept: application/json
 
 class Transfer final : public CallState, public std::enable_shared_from_this<Transfer> {
  public:
-  Transfer(std::string id, std::shared_ptr<Driver> driver)
-      : CallState(std::move(id)),
-        created(std::chrono::steady_clock::now()),
-        driver_(std::move(driver)) {}
+  Transfer(Uuid4 id, std::shared_ptr<Driver> driver)
+      : CallState(id), created(std::chrono::steady_clock::now()), driver_(std::move(driver)) {}
   int attempts() const noexcept override { return attempts_seen.load(std::memory_order_relaxed); }
 
   ~Transfer() override {
@@ -64,57 +63,64 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   }
 
   // Calling thread: checks the request and turns it into what goes on the wire.
-  // Throws RequestError for anything that must not be sent.
-  void prepare(Request request, const ClientOptions& client,
+  // Throws RequestError for anything that must not be sent. A custom dispatcher may
+  // change the request first.
+  void prepare(Request&& request, const ClientOptions& client,
                std::shared_ptr<const Dispatcher> custom) {
     dispatcher = std::move(custom);
     if (dispatcher) dispatcher->prepare(request);
-    if (!is_http_scheme(request.url))
+    prepare(request.url, std::move(request.method), request.params, request.options, client);
+  }
+
+  // The same from the parts of a request, which are read and not kept: calls through
+  // a URL object need no copy of its string.
+  void prepare(std::string_view target, std::string&& verb, const Params& params,
+               const CallOptions& o, const ClientOptions& client) {
+    if (!is_http_scheme(target))
       throw RequestError("only http:// and https:// URLs are allowed: '" +
-                         redact_credentials(request.url) + "'");
-    if (client.tls.https_only && !iequals(url_scheme(request.url), "https"))
-      throw RequestError("this Client only calls https:// URLs: '" +
-                         redact_credentials(request.url) + "'");
+                         redact_credentials(target) + "'");
+    if (client.tls.https_only && !iequals(url_scheme(target), "https"))
+      throw RequestError("this Client only calls https:// URLs: '" + redact_credentials(target) +
+                         "'");
     if (driver_->inbox().calls() >= client.max_pending_calls)
       throw RequestError("too many calls pending on this Client (limit " +
                          std::to_string(client.max_pending_calls) + ")");
-    if (!is_http_token(request.method))
-      throw RequestError("'" + request.method + "' is not an HTTP method name");
-    for (const auto& [name, value] : request.params)
+    if (!is_http_token(verb)) throw RequestError("'" + verb + "' is not an HTTP method name");
+    for (const auto& [name, value] : params)
       if (!is_valid_utf8(name) || !is_valid_utf8(value))
         throw RequestError("argument '" + name + "' is not valid UTF-8");
 
-    method = std::move(request.method);
+    method = std::move(verb);
     has_body = method_has_body(method);
     if (has_body) {
-      url = merge_query(request.url, Params());
-      body = form_encode(request.params);
+      url = merge_query(target, Params());
+      body = form_encode(params);
     } else {
-      url = merge_query(request.url, request.params);
+      url = merge_query(target, params);
     }
-    build_headers(request.options.headers);
+    build_headers(o.headers);
 
-    const auto& o = request.options;
     connect_timeout_ms =
         static_cast<long>(o.connect_timeout.value_or(client.connect_timeout).count());
     timeout_ms = static_cast<long>(o.timeout.value_or(client.timeout).count());
-    bool follows_by_default = method == "GET" || method == "HEAD";
+    const std::string_view name = method;  // compares without strlen
+    bool follows_by_default = name == "GET" || name == "HEAD";
     max_redirects = o.max_redirects.value_or(follows_by_default ? client.max_redirects : 0);
     if (timeout_ms > 0) deadline = created + std::chrono::milliseconds(timeout_ms);
 
     if (o.retry) own_retry_ = *o.retry;
     retry = o.retry ? &*own_retry_ : &client.retry;
-    bool safe_method = method != "POST" && method != "PATCH";
+    bool safe_method = name != "POST" && name != "PATCH";
     may_retry = retry->max_attempts > 1 && o.idempotent.value_or(safe_method);
     signer = o.signer ? o.signer : client.signer;
   }
 
   // The loop's driver: hands the answer to the dispatcher or the Celery decoder.
-  Outcome decode(long status, const ClientOptions& client) const {
+  Outcome decode(long status, std::string_view answer, const ClientOptions& client) const {
     if (!dispatcher)
-      return decode_answer(status, response, {client.max_json_depth, client.max_error_body});
+      return decode_answer(status, answer, {client.max_json_depth, client.max_error_body});
     try {
-      Response r{status, response, id(), client.max_json_depth, client.max_error_body};
+      Response r{status, answer, id(), client.max_json_depth, client.max_error_body};
       return Outcome::success(dispatcher->decode(r));
     } catch (...) {
       return Outcome::failure(std::current_exception());
@@ -139,7 +145,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   std::chrono::steady_clock::time_point created;
 
   // The loop's driver only. Written before completion, so readable by anyone after it.
-  CURL* easy = nullptr;
+  std::unique_ptr<EasyHandle> easy;  // while the attempt is on the wire
   std::size_t active_index = static_cast<std::size_t>(-1);
   bool waiting_retry = false;
   bool retired = false;
@@ -150,8 +156,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   std::atomic<bool> watch_settled{false};
   long http_status = 0;
 
-  // Per attempt; reset by begin_attempt().
-  std::string response;
+  // Per attempt; reset by begin_attempt(). The answer's bytes are in the EasyHandle.
   std::size_t max_response_bytes = 0;
   std::size_t max_header_bytes = 0;
   std::size_t header_bytes = 0;
@@ -161,18 +166,15 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   std::string blocked_address;                          // set by the address guard
   std::string blocked_reason;
   curl_slist* signed_headers = nullptr;  // this attempt's headers when a signer runs
-  char error_buffer[CURL_ERROR_SIZE] = {};
 
   void begin_attempt() {
     ++attempts_made;
     attempts_seen.store(attempts_made, std::memory_order_relaxed);
-    response.clear();
     header_bytes = 0;
     too_large = headers_too_large = false;
     blocked_address.clear();
     blocked_reason.clear();
     http_status = 0;
-    error_buffer[0] = '\0';
     free_signed_headers();
   }
 

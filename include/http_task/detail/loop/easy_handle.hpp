@@ -1,0 +1,125 @@
+// A libcurl easy handle kept for reuse, and the options it was last given. libcurl keeps
+// every option across transfers, so a call sets only what differs from the previous call
+// on the same handle. Calls to one webhook then cost one or two curl_easy_setopt calls
+// instead of a dozen: each is a pass through libcurl's option switch, and the URL one
+// also copies the URL. The callbacks get the handle, which names the call it carries,
+// so the per-call pointers (callback data, error buffer) are set once per handle, and
+// the answer is read into the handle's buffer, which keeps its memory for the next call.
+#pragma once
+
+#include <curl/curl.h>
+
+#include <climits>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace http_task::detail {
+
+class Transfer;
+
+class EasyHandle {
+ public:
+  // Null when libcurl cannot make a handle (out of memory).
+  static std::unique_ptr<EasyHandle> create() {
+    CURL* easy = curl_easy_init();
+    if (!easy) return nullptr;
+    return std::unique_ptr<EasyHandle>(new EasyHandle(easy));
+  }
+  ~EasyHandle() { curl_easy_cleanup(easy_); }
+  EasyHandle(const EasyHandle&) = delete;
+  EasyHandle& operator=(const EasyHandle&) = delete;
+
+  CURL* get() const noexcept { return easy_; }
+
+  Transfer* call = nullptr;          // the call it carries now, for the callbacks
+  std::string answer;                // the answer's bytes, this attempt
+  char error[CURL_ERROR_SIZE] = {};  // libcurl's words on the last failure
+
+  // Before an attempt: libcurl writes the error buffer only on failure.
+  void begin() noexcept {
+    answer.clear();
+    error[0] = '\0';
+  }
+
+  // Back to the idle list: a rare large answer's memory is not kept for the next call.
+  void end() noexcept {
+    call = nullptr;
+    if (answer.capacity() > kKeptAnswerBytes) std::string().swap(answer);
+  }
+
+  void url(const std::string& url) {
+    if (url_set_ && url == url_) return;
+    curl_easy_setopt(easy_, CURLOPT_URL, url.c_str());
+    url_.assign(url);
+    url_set_ = true;
+  }
+
+  // libcurl keeps the pointer, not a copy: the same pointer is the same setting.
+  void headers(const curl_slist* list) {
+    if (list == headers_) return;
+    curl_easy_setopt(easy_, CURLOPT_HTTPHEADER, list);
+    headers_ = list;
+  }
+
+  void connect_timeout_ms(long ms) { set(connect_timeout_ms_, CURLOPT_CONNECTTIMEOUT_MS, ms); }
+  void timeout_ms(long ms) { set(timeout_ms_, CURLOPT_TIMEOUT_MS, ms); }
+  void max_redirects(long hops) {
+    set(follow_, CURLOPT_FOLLOWLOCATION, hops > 0 ? 1L : 0L);
+    set(max_redirects_, CURLOPT_MAXREDIRS, hops);
+  }
+
+  // The method and its body. HTTPGET, NOBODY and POSTFIELDS each undo what the others
+  // set, so a change of kind sets the new kind's; a body is set on every call that has
+  // one, as it is the call's own memory.
+  void method(const std::string& method, bool has_body, const std::string& body) {
+    const std::string_view name = method;  // compares without strlen
+    const Kind kind = name == "HEAD" ? Kind::head : has_body ? Kind::body : Kind::get;
+    if (kind == Kind::head) {
+      if (kind_ != Kind::head) curl_easy_setopt(easy_, CURLOPT_NOBODY, 1L);
+    } else if (kind == Kind::body) {
+      if (kind_ == Kind::head) curl_easy_setopt(easy_, CURLOPT_NOBODY, 0L);
+      curl_easy_setopt(easy_, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.size()));
+      curl_easy_setopt(easy_, CURLOPT_POSTFIELDS, body.c_str());
+    } else if (kind_ != Kind::get) {
+      curl_easy_setopt(easy_, CURLOPT_HTTPGET, 1L);
+    }
+    kind_ = kind;
+    // Any other name goes on the wire as written, over the kind's own.
+    const bool standard = name == "GET" || name == "HEAD" || name == "POST";
+    if (!standard) {
+      curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, method.c_str());
+      custom_method_ = true;
+    } else if (custom_method_) {
+      curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, nullptr);
+      custom_method_ = false;
+    }
+  }
+
+ private:
+  enum class Kind { unset, get, head, body };
+  static constexpr long kUnset = LONG_MIN;
+  static constexpr std::size_t kKeptAnswerBytes = 16 * 1024;
+
+  explicit EasyHandle(CURL* easy) : easy_(easy) {}
+
+  void set(long& last, CURLoption option, long value) {
+    if (last == value) return;
+    curl_easy_setopt(easy_, option, value);
+    last = value;
+  }
+
+  CURL* easy_;
+  std::string url_;
+  bool url_set_ = false;
+  const curl_slist* headers_ = nullptr;
+  long connect_timeout_ms_ = kUnset;
+  long timeout_ms_ = kUnset;
+  long follow_ = kUnset;
+  long max_redirects_ = kUnset;
+  Kind kind_ = Kind::unset;
+  bool custom_method_ = false;
+};
+
+}  // namespace http_task::detail
