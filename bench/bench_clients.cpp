@@ -7,7 +7,10 @@
 // Clients, all doing the same work (the same request, the same libcurl options, keep-alive):
 //   http_task     the public API as a user writes it: URL::get_async/post_async, a window
 //                 of C AsyncResult<Json>, get() on the oldest, then start the next call
-//   http_task_then  C chains of calls, each continuation (then) starting the next one
+//   http_task_then  C chains of calls, each continuation (then) starting the next one,
+//                 on the Client's completion thread
+//   http_task_inline  the same with then(inline_executor, ...): continuations run on the
+//                 loop thread, which starts the next call from its own turn
 //   raw_epoll     hand-written libcurl multi_socket_action + epoll, easy handles reused:
 //                 the limit http_task is measured against
 //   raw_poll      hand-written curl_multi_poll + curl_multi_perform
@@ -203,9 +206,12 @@ void run_http_task(const Config& c, Tally& t) {
   note_threads(t);
 }
 
-// C chains of calls, each call's continuation (on the Client's completion thread)
-// starting the next: nobody waits in get(), a slot refills as soon as its call ends.
-void run_http_task_then(const Config& c, Tally& t) {
+// C chains of calls, each call's continuation starting the next: nobody waits in get(),
+// a slot refills as soon as its call ends. The continuations run on the Client's
+// completion thread, or with on_loop on the thread that completes the call (the loop
+// thread here, inline_executor), as a hand-written libcurl client starts its next
+// transfer from its own loop.
+void run_http_task_then(const Config& c, Tally& t, bool on_loop) {
   // Declared before the Client, so they outlive the continuations it runs.
   std::mutex m;
   std::condition_variable all_done;
@@ -220,10 +226,14 @@ void run_http_task_then(const Config& c, Tally& t) {
       if (--chains == 0) all_done.notify_one();
       return;
     }
-    start_call(c, url).then([&](http_task::AsyncResult<http_task::Json> finished) {
+    auto continuation = [&](http_task::AsyncResult<http_task::Json> finished) {
       count_answer(finished, t);
       next();
-    });
+    };
+    if (on_loop)
+      start_call(c, url).then(http_task::inline_executor, continuation);
+    else
+      start_call(c, url).then(continuation);
   };
   for (int i = 0; i < c.concurrency; ++i) next();
   note_threads(t);
@@ -416,7 +426,8 @@ double cpu_seconds() {
 
 [[noreturn]] void usage() {
   std::fprintf(stderr,
-               "usage: bench_clients --client http_task|raw_epoll|raw_poll|threads|sequential "
+               "usage: bench_clients --client "
+               "http_task|http_task_then|http_task_inline|raw_epoll|raw_poll|threads|sequential "
                "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
                "[--receive-buffer BYTES]\n");
   std::exit(2);
@@ -457,7 +468,9 @@ int main(int argc, char** argv) {
   if (c.client == "http_task")
     run_http_task(c, t);
   else if (c.client == "http_task_then")
-    run_http_task_then(c, t);
+    run_http_task_then(c, t, false);
+  else if (c.client == "http_task_inline")
+    run_http_task_then(c, t, true);
   else if (c.client == "raw_epoll")
     run_raw_epoll(c, t);
   else if (c.client == "raw_poll")
