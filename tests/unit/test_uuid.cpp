@@ -8,7 +8,7 @@
 TEST_CASE("call ids are random version-4 UUIDs", "[uuid]") {
   std::set<std::string> seen;
   for (int i = 0; i < 1000; ++i) {
-    std::string id = http_task::detail::make_uuid4();
+    std::string id = http_task::detail::Uuid4::random().str();
     REQUIRE(id.size() == 36);
     CHECK(id[8] == '-');
     CHECK(id[13] == '-');

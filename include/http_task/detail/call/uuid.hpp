@@ -43,6 +43,4 @@ struct Uuid4 {
   }
 };
 
-inline std::string make_uuid4() { return Uuid4::random().str(); }
-
 }  // namespace http_task::detail
