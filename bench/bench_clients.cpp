@@ -11,6 +11,7 @@
 //                 on the Client's completion thread
 //   http_task_inline  the same with then(inline_executor, ...): continuations run on the
 //                 loop thread, which starts the next call from its own turn
+//   http_task_pool  the same with continuations on a pool of 2 threads (the user's own)
 //   raw_epoll     hand-written libcurl multi_socket_action + epoll, easy handles reused:
 //                 the limit http_task is measured against
 //   raw_poll      hand-written curl_multi_poll + curl_multi_perform
@@ -18,6 +19,8 @@
 //   sequential    one thread, one easy handle, curl_easy_perform after curl_easy_perform
 // Every client checks each answer (HTTP 200 and a body); http_task also decodes it.
 #include <http_task/http_task.hpp>
+
+#include "support/thread_pool.hpp"  // tests/support: a user's thread pool
 
 #include <curl/curl.h>
 #include <sys/epoll.h>
@@ -211,13 +214,16 @@ void run_http_task(const Config& c, Tally& t) {
 // completion thread, or with on_loop on the thread that completes the call (the loop
 // thread here, inline_executor), as a hand-written libcurl client starts its next
 // transfer from its own loop.
-void run_http_task_then(const Config& c, Tally& t, bool on_loop) {
+enum class ContinueOn { completion_thread, loop, pool };
+
+void run_http_task_then(const Config& c, Tally& t, ContinueOn where) {
   // Declared before the Client, so they outlive the continuations it runs.
   std::mutex m;
   std::condition_variable all_done;
   int chains = c.concurrency;
   Tickets tickets(c);
   std::function<void()> next;
+  http_task_test::TestThreadPool pool(2);  // the kind of pool users bring: one per core
   http_task::Client client(http_task_options(c));
   http_task::URL url(c.url, client);
   next = [&] {
@@ -230,8 +236,10 @@ void run_http_task_then(const Config& c, Tally& t, bool on_loop) {
       count_answer(finished, t);
       next();
     };
-    if (on_loop)
+    if (where == ContinueOn::loop)
       start_call(c, url).then(http_task::inline_executor, continuation);
+    else if (where == ContinueOn::pool)
+      start_call(c, url).then(std::ref(pool), continuation);
     else
       start_call(c, url).then(continuation);
   };
@@ -425,11 +433,13 @@ double cpu_seconds() {
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr,
-               "usage: bench_clients --client "
-               "http_task|http_task_then|http_task_inline|raw_epoll|raw_poll|threads|sequential "
-               "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
-               "[--receive-buffer BYTES]\n");
+  std::fprintf(
+      stderr,
+      "usage: bench_clients --client "
+      "http_task|http_task_then|http_task_inline|http_task_pool|raw_epoll|raw_poll|threads|"
+      "sequential "
+      "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
+      "[--receive-buffer BYTES]\n");
   std::exit(2);
 }
 
@@ -468,9 +478,11 @@ int main(int argc, char** argv) {
   if (c.client == "http_task")
     run_http_task(c, t);
   else if (c.client == "http_task_then")
-    run_http_task_then(c, t, false);
+    run_http_task_then(c, t, ContinueOn::completion_thread);
   else if (c.client == "http_task_inline")
-    run_http_task_then(c, t, true);
+    run_http_task_then(c, t, ContinueOn::loop);
+  else if (c.client == "http_task_pool")
+    run_http_task_then(c, t, ContinueOn::pool);
   else if (c.client == "raw_epoll")
     run_raw_epoll(c, t);
   else if (c.client == "raw_poll")

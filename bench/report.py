@@ -8,7 +8,7 @@ import statistics
 import subprocess
 
 CLIENTS = ["http_task", "raw_epoll", "raw_poll", "threads", "sequential", "http_task_then",
-           "http_task_inline"]
+           "http_task_inline", "http_task_pool"]
 CONCURRENCY = [1, 16, 128, 1024]
 
 
