@@ -25,7 +25,7 @@ namespace http_task {
 // The HTTP answer a Dispatcher decodes. Valid only during decode().
 struct Response {
   long status = 0;                 // HTTP status code
-  std::string_view body;           // the body's bytes (decompressed), valid during decode()
+  std::string_view body;           // the body's bytes (decompressed)
   std::string_view id;             // the call's id
   std::size_t max_json_depth = 0;  // the Client's nesting limit, for your own parsing
   std::size_t max_error_body = 0;  // how much of a non-2xx body an HttpError keeps

@@ -49,11 +49,11 @@ class EasyHandle {
     if (answer.capacity() > kKeptAnswerBytes) std::string().swap(answer);
   }
 
+  // A call's URL is never empty (prepare() checked its scheme): an empty url_ is unset.
   void url(const std::string& url) {
-    if (url_set_ && url == url_) return;
+    if (url == url_) return;
     curl_easy_setopt(easy_, CURLOPT_URL, url.c_str());
     url_.assign(url);
-    url_set_ = true;
   }
 
   // libcurl keeps the pointer, not a copy: the same pointer is the same setting.
@@ -112,7 +112,6 @@ class EasyHandle {
 
   CURL* easy_;
   std::string url_;
-  bool url_set_ = false;
   const curl_slist* headers_ = nullptr;
   long connect_timeout_ms_ = kUnset;
   long timeout_ms_ = kUnset;

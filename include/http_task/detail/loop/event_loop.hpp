@@ -200,8 +200,7 @@ class EventLoop final : public Driver::Engine {
     active_.push_back(call);
     CURLMcode mc = curl_multi_add_handle(multi_, easy);
     if (mc != CURLM_OK) {
-      handle = std::move(call->easy);
-      detach(*call);
+      handle = detach(*call).handle;
       call->complete(Outcome::failure(TransportError(
           CURLE_FAILED_INIT, std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc))));
       retire(*call);
@@ -323,8 +322,7 @@ class EventLoop final : public Driver::Engine {
       auto& call = *static_cast<EasyHandle*>(p)->call;
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &call.http_status);
       curl_multi_remove_handle(multi_, easy);
-      std::unique_ptr<EasyHandle> handle = std::move(call.easy);
-      auto keep = detach(call);
+      auto [keep, handle] = detach(call);
       if (call.ready()) {  // cancelled while the answer arrived
         retire(call);
       } else if (auto delay = retry_delay(call, rc, easy)) {
@@ -446,22 +444,27 @@ class EventLoop final : public Driver::Engine {
     }
     if (call.active_index == static_cast<std::size_t>(-1)) return;  // finished or never started
     curl_multi_remove_handle(multi_, call.easy->get());
-    std::unique_ptr<EasyHandle> handle = std::move(call.easy);
-    auto keep = detach(call);
+    auto [keep, handle] = detach(call);
     retire(call);
     recycle(std::move(handle));
   }
 
-  std::shared_ptr<Transfer> detach(Transfer& call) {
+  // A call off the active list, and its handle, which stays readable (answer, error,
+  // CURLINFO) until it is recycled.
+  struct Detached {
+    std::shared_ptr<Transfer> call;  // keeps the call alive while the loop finishes it
+    std::unique_ptr<EasyHandle> handle;
+  };
+  Detached detach(Transfer& call) {
     std::size_t i = call.active_index;
-    std::shared_ptr<Transfer> keep = std::move(active_[i]);
+    Detached out{std::move(active_[i]), std::move(call.easy)};
     if (i + 1 != active_.size()) {
       active_[i] = std::move(active_.back());
       active_[i]->active_index = i;
     }
     active_.pop_back();
     call.active_index = static_cast<std::size_t>(-1);
-    return keep;
+    return out;
   }
 
   // The call is done for the loop: tell the log hook, then drop what it no longer needs.
