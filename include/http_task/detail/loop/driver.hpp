@@ -19,6 +19,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -81,7 +82,6 @@ class Driver {
     std::unique_lock<std::mutex> lock(mutex_);
     if (held_ || closed_) return false;
     Holding holding(*this, lock);
-    last_help_ = Clock::now();
     while (!done()) {
       int ms = -1;
       if (deadline) {
@@ -124,8 +124,24 @@ class Driver {
 
   // The loop thread's life: takes the role whenever calls would otherwise be left
   // without a driver, sleeps otherwise; at close, answers whatever is left.
+  //
+  // Whoever lets the role go with calls left must be sure that they are driven within
+  // kHandback. While that happens often (a waiter calling get() in a loop lets the role
+  // go twice per call), this thread checks every kHandback, which costs the waiters
+  // nothing. Once a whole kHandback passes without it, this thread sleeps without a
+  // timeout, and the next one to let the role go with calls left wakes it (let_go).
+  // Checking every kHandback regardless cost a thousand wake-ups a second for as long
+  // as a thread waited on a slow call: with 1,000 calls answered over 10 s, 10 per call
+  // and nearly half the client's CPU (bench/README.md, "Spread answers").
   void serve() {
     std::unique_lock<std::mutex> lock(mutex_);
+    Clock::time_point recheck_until{};
+    std::uint64_t seen_releases = 0;
+    auto keep_checking = [&] {
+      seen_releases = releases_;
+      recheck_until = Clock::now() + kHandback;
+      loop_cv_.wait_until(lock, recheck_until);
+    };
     for (;;) {
       if (closed_) {
         loop_cv_.wait(lock, [&] { return !held_; });
@@ -134,8 +150,8 @@ class Driver {
         return;
       }
       auto now = Clock::now();
-      bool work = inbox_->calls() > 0;
-      if (!held_ && work && (needed() || now - orphan_since_ >= kHandback)) {
+      bool orphans = !held_ && inbox_->calls() > 0;
+      if (orphans && (needed() || now - orphan_since_ >= kHandback)) {
         bool yielded = false;
         {
           Holding holding(*this, lock);
@@ -149,15 +165,18 @@ class Driver {
           }
         }
         // The answered waiter still counts as a sleeper until it runs: give it time.
-        if (yielded) loop_cv_.wait_for(lock, kHandback);
-        continue;
-      }
-      if (!work && now - last_help_ >= kLinger) {
+        if (yielded) keep_checking();
+      } else if (orphans) {
+        loop_cv_.wait_until(lock, orphan_since_ + kHandback);
+      } else if (now < recheck_until) {
+        loop_cv_.wait_until(lock, recheck_until);
+      } else if (releases_ != seen_releases) {
+        keep_checking();
+      } else {
         parked_ = true;
         loop_cv_.wait(lock);
         parked_ = false;
-      } else {
-        loop_cv_.wait_for(lock, kHandback);
+        keep_checking();
       }
     }
   }
@@ -174,9 +193,6 @@ class Driver {
  private:
   // How long calls may run without a driver before the loop thread takes them.
   static constexpr Clock::duration kHandback = std::chrono::milliseconds(1);
-  // How long after the last waiter the loop thread keeps checking every kHandback,
-  // so that calls started in that time need no wake-up; then it sleeps until woken.
-  static constexpr Clock::duration kLinger = std::chrono::milliseconds(100);
 
   // Whether some thread depends on the loop thread rather than on a helper.
   bool needed() const { return sleepers_ > 0 || inbox_->watched() > 0; }
@@ -210,6 +226,7 @@ class Driver {
       return;
     }
     if (inbox_->calls() == 0) return;
+    ++releases_;
     orphan_since_ = Clock::now();
     if (needed() || parked_) loop_cv_.notify_one();
   }
@@ -224,7 +241,7 @@ class Driver {
   bool parked_ = false;  // the loop thread sleeps until notified
   int sleepers_ = 0;
   Clock::time_point orphan_since_{};
-  Clock::time_point last_help_{};
+  std::uint64_t releases_ = 0;  // how often the role was let go with calls left
 };
 
 }  // namespace http_task::detail
