@@ -426,10 +426,15 @@ void raise_open_files_limit() {
   }
 }
 
-double cpu_seconds() {
+// User and system CPU of the whole process so far, in seconds.
+struct CpuTime {
+  double user, sys;
+};
+CpuTime cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
-  return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  return {u.ru_utime.tv_sec + u.ru_utime.tv_usec / 1e6,
+          u.ru_stime.tv_sec + u.ru_stime.tv_usec / 1e6};
 }
 
 [[noreturn]] void usage() {
@@ -473,7 +478,7 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   Tally t;
-  double cpu0 = cpu_seconds();
+  CpuTime cpu0 = cpu_seconds();
   auto t0 = Clock::now();
   if (c.client == "http_task")
     run_http_task(c, t);
@@ -494,17 +499,19 @@ int main(int argc, char** argv) {
   else
     usage();
   double wall = std::chrono::duration<double>(Clock::now() - t0).count();
-  double cpu = cpu_seconds() - cpu0;
+  CpuTime cpu1 = cpu_seconds();
+  double user = cpu1.user - cpu0.user, sys = cpu1.sys - cpu0.sys;
   long calls = t.ok + t.failed;
   std::string err;
   for (char ch : t.first_error)
     if (ch != '"' && ch != '\\' && static_cast<unsigned char>(ch) >= 0x20) err += ch;
   std::printf(
       "{\"client\":\"%s\",\"method\":\"%s\",\"concurrency\":%d,\"ok\":%ld,\"failed\":%ld,"
-      "\"wall_s\":%.4f,\"req_per_s\":%.1f,\"cpu_us_per_call\":%.2f,\"peak_rss_kib\":%ld,"
+      "\"wall_s\":%.4f,\"req_per_s\":%.1f,\"cpu_us_per_call\":%.2f,\"sys_us_per_call\":%.2f,"
+      "\"peak_rss_kib\":%ld,"
       "\"max_threads\":%d,\"first_error\":\"%s\"}\n",
       c.client.c_str(), c.post ? "POST" : "GET", c.concurrency, t.ok.load(), t.failed.load(), wall,
-      calls / wall, calls ? cpu * 1e6 / calls : 0.0, status_field("VmHWM"), t.max_threads.load(),
-      err.c_str());
+      calls / wall, calls ? (user + sys) * 1e6 / calls : 0.0, calls ? sys * 1e6 / calls : 0.0,
+      status_field("VmHWM"), t.max_threads.load(), err.c_str());
   return t.failed == 0 ? 0 : 1;
 }

@@ -118,19 +118,41 @@ def slow_table(rows):
 
 
 def instruction_table(rows):
-    ins = {r["client"]: r for r in rows if r["kind"] == "instructions"}
-    per = {cl: (r["ir_large"] - r["ir_small"]) / (r["calls_large"] - r["calls_small"])
-           for cl, r in ins.items()}
-    lines = ["| client | instructions per call | / raw_epoll |", "|---|---:|---:|"]
+    """Median over the repetitions of each client's per-call count, with the spread."""
+    runs = {}
+    for r in rows:
+        if r["kind"] == "instructions":
+            per_call = (r["ir_large"] - r["ir_small"]) / (r["calls_large"] - r["calls_small"])
+            runs.setdefault(r["client"], []).append(per_call)
+    per = {cl: median(v) for cl, v in runs.items()}
+    lines = ["| client | instructions per call (median) | lowest – highest | / raw_epoll |",
+             "|---|---:|---:|---:|"]
     for cl in CLIENTS:
         if cl in per:
-            lines.append(f"| {cl} | {fmt(per[cl])} | {fmt(ratio(per[cl], per.get('raw_epoll')), 2)} |")
+            lines.append(f"| {cl} | {fmt(per[cl])} | {fmt(min(runs[cl]))} – {fmt(max(runs[cl]))} |"
+                         f" {fmt(ratio(per[cl], per.get('raw_epoll')), 2)} |")
     note = ""
+    ins = [r for r in rows if r["kind"] == "instructions"]
     if ins:
-        r = next(iter(ins.values()))
+        r = ins[0]
+        reps = max(len(v) for v in runs.values())
         note = (f"callgrind, GET, 16 in flight, ({r['calls_large']:,} calls − {r['calls_small']:,} calls)"
-                f" / {r['calls_large'] - r['calls_small']:,}; whole process, all threads, user space.")
+                f" / {r['calls_large'] - r['calls_small']:,}, {reps} runs per client, one at a time;"
+                " whole process, all threads, user space.")
     return per, lines, note
+
+
+def spread_table(rows):
+    """N calls in flight finishing a few at a time: what each loop design costs."""
+    by = {(r["concurrency"], r["client"]): r for r in rows if r["kind"] == "spread"}
+    lines = ["| calls (all in flight) | client | ok | failed | CPU µs per call | of which system |"
+             " / raw_epoll |", "|---:|---|---:|---:|---:|---:|---:|"]
+    for n, cl in sorted(by, key=lambda k: (k[0], ["raw_epoll", "raw_poll", "http_task"].index(k[1]))):
+        r, raw = by[(n, cl)], by.get((n, "raw_epoll"))
+        lines.append(f"| {n:,} | {cl} | {r.get('ok', 0):,} | {r.get('failed')} | "
+                     f"{fmt(r.get('cpu_us_per_call'), 1)} | {fmt(r.get('sys_us_per_call'), 1)} | "
+                     f"{fmt(ratio(r.get('cpu_us_per_call'), raw and raw.get('cpu_us_per_call')), 2)} |")
+    return lines if len(lines) > 2 else []
 
 
 def decoder_table(rows):
@@ -188,6 +210,7 @@ def main():
     slow_lines, slow_checks = slow_table(rows)
     per, ins_lines, ins_note = instruction_table(rows)
     dec_lines = decoder_table(rows)
+    spread_lines = spread_table(rows)
     buf_lines = buffer_table(rows)
 
     targets = ["| target | result | |", "|---|---|---|"]
@@ -236,6 +259,8 @@ def main():
         "", *ins_lines, "", ins_note, "",
         "### N calls all in flight to a server answering after 1 s (nginx echo_sleep 1.0)",
         "", *slow_lines, "",
+        "### N calls all in flight, answered a few at a time over 10 s (nginx echo_sleep 0.00-9.99)",
+        "", *spread_lines, "",
         "### Answer decoder alone",
         "", *dec_lines, "",
     ]

@@ -29,9 +29,11 @@ while [ $# -gt 0 ]; do
 done
 
 if [ $quick -eq 1 ]; then
-  seconds=0.5 reps=1 slow_counts="1000 5000" cg_small=500 cg_large=1000 decoder_seconds=0.3
+  seconds=0.5 reps=1 slow_counts="1000 5000" spread_counts=1000 cg_small=500 cg_large=1000 cg_reps=1
+  decoder_seconds=0.3
 else
-  seconds=2 reps=3 slow_counts="1000 5000 10000" cg_small=2000 cg_large=4000 decoder_seconds=1
+  seconds=2 reps=3 slow_counts="1000 5000 10000" spread_counts="1000 10000" cg_small=2000 cg_large=4000 cg_reps=3
+  decoder_seconds=1
 fi
 
 if [ -z "$bin_dir" ]; then
@@ -69,6 +71,7 @@ for _ in $(seq 50); do
 done
 fast_url="http://127.0.0.1:$port/multiply"
 slow_url="http://127.0.0.1:$port/slow"
+spread_url="http://127.0.0.1:$port/spread"
 started=$(date +%s)
 
 run_client() { # kind client url method concurrency (--seconds S | --calls N) [more] -> a JSON line
@@ -106,6 +109,16 @@ for n in $slow_counts; do
   done
 done
 
+# The loop's design (bench/README.md, "Spread answers"): N calls in flight that finish a few
+# at a time over 10 s. curl_multi_poll looks at every transfer on each turn; epoll only at the
+# ready ones.
+for n in $spread_counts; do
+  for client in raw_epoll raw_poll http_task; do
+    run_client spread "$client" "$spread_url" GET "$n" --calls "$n"
+    sleep 1
+  done
+done
+
 # The receive buffer trade-off: http_task's 1 KiB default against libcurl's 16 KiB, on
 # 64 KiB answers and on the largest slow case (bench/README.md, "Receive buffer").
 large_url="http://127.0.0.1:$port/large"
@@ -122,25 +135,27 @@ sleep 1
 "$decoder_bin" --seconds "$decoder_seconds" | sed 's/^{/{"kind":"decoder",/' | tee -a "$results"
 
 # User-space instructions per call (callgrind, whole process, all threads): the difference
-# between two call counts removes start-up costs. Two at a time: counts do not depend on timing.
+# between two call counts removes start-up costs. One run at a time and cg_reps times: a
+# client's count depends a little on timing (libcurl's timers, and http_task's loop thread
+# checking every millisecond for calls nobody drives, which under valgrind's 50-fold
+# slowdown fires about once per call), and two runs at once on 2 cores slow each other.
 if command -v valgrind >/dev/null; then
-  jobs=()
-  for client in http_task raw_epoll threads; do
-    for n in $cg_small $cg_large; do jobs+=("$client $n"); done
-  done
-  export CG_BIN="$clients_bin" CG_URL="$fast_url" CG_DIR="$work"
-  printf '%s\n' "${jobs[@]}" | xargs -P 2 -L 1 sh -c '
-    valgrind --tool=callgrind --callgrind-out-file="$CG_DIR/cg_$1_$2.out" "$CG_BIN" --client "$1" \
-      --url "$CG_URL" --concurrency 16 --calls "$2" >/dev/null 2>"$CG_DIR/cg_$1_$2.log" || true
-  ' sh
-  for client in http_task raw_epoll threads; do
-    small=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg_${client}_${cg_small}.log")
-    large=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg_${client}_${cg_large}.log")
-    if [ -n "$small" ] && [ -n "$large" ]; then
-      echo "{\"kind\":\"instructions\",\"client\":\"$client\",\"calls_small\":$cg_small,\"calls_large\":$cg_large,\"ir_small\":$small,\"ir_large\":$large}" | tee -a "$results"
-    fi
+  for rep in $(seq "$cg_reps"); do
+    for client in http_task raw_epoll raw_poll threads; do
+      for n in $cg_small $cg_large; do
+        valgrind --tool=callgrind --callgrind-out-file="$work/cg_${client}_$n.out" "$clients_bin" \
+          --client "$client" --url "$fast_url" --concurrency 16 --calls "$n" \
+          >/dev/null 2>"$work/cg_${client}_$n.log" || true
+      done
+      small=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg_${client}_${cg_small}.log")
+      large=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg_${client}_${cg_large}.log")
+      if [ -n "$small" ] && [ -n "$large" ]; then
+        echo "{\"kind\":\"instructions\",\"client\":\"$client\",\"rep\":$rep,\"calls_small\":$cg_small,\"calls_large\":$cg_large,\"ir_small\":$small,\"ir_large\":$large}" | tee -a "$results"
+      fi
+    done
   done
   mkdir -p "$out/callgrind"
+  rm -f "$out"/callgrind/cg_*.out
   cp "$work"/cg_*_"$cg_large".out "$out/callgrind/" 2>/dev/null || true
 fi
 
