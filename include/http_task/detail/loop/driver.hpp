@@ -19,7 +19,6 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -128,20 +127,13 @@ class Driver {
   // Whoever lets the role go with calls left must be sure that they are driven within
   // kHandback. While that happens often (a waiter calling get() in a loop lets the role
   // go twice per call), this thread checks every kHandback, which costs the waiters
-  // nothing. Once a whole kHandback passes without it, this thread sleeps without a
-  // timeout, and the next one to let the role go with calls left wakes it (let_go).
-  // Checking every kHandback regardless cost a thousand wake-ups a second for as long
-  // as a thread waited on a slow call: with 1,000 calls answered over 10 s, 10 per call
-  // and nearly half the client's CPU (bench/README.md, "Spread answers").
+  // nothing. After kQuiet without it, this thread sleeps without a timeout, and the
+  // next one to let the role go with calls left wakes it (let_go). Checking every
+  // kHandback for as long as calls were pending cost a thousand wake-ups a second while
+  // a thread waited on a slow call: with 1,000 calls answered over 10 s, 10 per call and
+  // nearly half the client's CPU (bench/README.md).
   void serve() {
     std::unique_lock<std::mutex> lock(mutex_);
-    Clock::time_point recheck_until{};
-    std::uint64_t seen_releases = 0;
-    auto keep_checking = [&] {
-      seen_releases = releases_;
-      recheck_until = Clock::now() + kHandback;
-      loop_cv_.wait_until(lock, recheck_until);
-    };
     for (;;) {
       if (closed_) {
         loop_cv_.wait(lock, [&] { return !held_; });
@@ -165,18 +157,15 @@ class Driver {
           }
         }
         // The answered waiter still counts as a sleeper until it runs: give it time.
-        if (yielded) keep_checking();
+        if (yielded) loop_cv_.wait_for(lock, kHandback);
       } else if (orphans) {
         loop_cv_.wait_until(lock, orphan_since_ + kHandback);
-      } else if (now < recheck_until) {
-        loop_cv_.wait_until(lock, recheck_until);
-      } else if (releases_ != seen_releases) {
-        keep_checking();
+      } else if (now - orphan_since_ < kQuiet) {
+        loop_cv_.wait_for(lock, kHandback);
       } else {
         parked_ = true;
         loop_cv_.wait(lock);
         parked_ = false;
-        keep_checking();
       }
     }
   }
@@ -193,6 +182,10 @@ class Driver {
  private:
   // How long calls may run without a driver before the loop thread takes them.
   static constexpr Clock::duration kHandback = std::chrono::milliseconds(1);
+  // How long after the role was last let go with calls left the loop thread keeps
+  // checking every kHandback rather than sleeping until woken: a few checks cost less
+  // than a wake-up from the thread letting go (a futex call) plus the checks after it.
+  static constexpr Clock::duration kQuiet = 3 * kHandback;
 
   // Whether some thread depends on the loop thread rather than on a helper.
   bool needed() const { return sleepers_ > 0 || inbox_->watched() > 0; }
@@ -226,7 +219,6 @@ class Driver {
       return;
     }
     if (inbox_->calls() == 0) return;
-    ++releases_;
     orphan_since_ = Clock::now();
     if (needed() || parked_) loop_cv_.notify_one();
   }
@@ -240,8 +232,7 @@ class Driver {
   bool closed_ = false;
   bool parked_ = false;  // the loop thread sleeps until notified
   int sleepers_ = 0;
-  Clock::time_point orphan_since_{};
-  std::uint64_t releases_ = 0;  // how often the role was let go with calls left
+  Clock::time_point orphan_since_{};  // when the role was last let go with calls left
 };
 
 }  // namespace http_task::detail
