@@ -109,7 +109,7 @@ for n in $slow_counts; do
   done
 done
 
-# The loop's design (bench/README.md, "Spread answers"): N calls in flight that finish a few
+# The loop's design (bench/README.md, "Why epoll"): N calls in flight that finish a few
 # at a time over 10 s. curl_multi_poll looks at every transfer on each turn; epoll only at the
 # ready ones.
 for n in $spread_counts; do
