@@ -508,8 +508,7 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"client\":\"%s\",\"method\":\"%s\",\"concurrency\":%d,\"ok\":%ld,\"failed\":%ld,"
       "\"wall_s\":%.4f,\"req_per_s\":%.1f,\"cpu_us_per_call\":%.2f,\"sys_us_per_call\":%.2f,"
-      "\"peak_rss_kib\":%ld,"
-      "\"max_threads\":%d,\"first_error\":\"%s\"}\n",
+      "\"peak_rss_kib\":%ld,\"max_threads\":%d,\"first_error\":\"%s\"}\n",
       c.client.c_str(), c.post ? "POST" : "GET", c.concurrency, t.ok.load(), t.failed.load(), wall,
       calls / wall, calls ? (user + sys) * 1e6 / calls : 0.0, calls ? sys * 1e6 / calls : 0.0,
       status_field("VmHWM"), t.max_threads.load(), err.c_str());
