@@ -16,6 +16,9 @@
 //                 the limit http_task is measured against
 //   raw_poll      hand-written curl_multi_poll + curl_multi_perform
 //   threads       the model of cpr: C threads, each looping a blocking curl_easy_perform
+//                 on its own handle, reused (so its connection is kept alive)
+//   cpr_model     the same threads making a new easy handle for every call, as cpr's
+//                 Get/Post/GetAsync do (a new Session each): a new connection per call
 //   sequential    one thread, one easy handle, curl_easy_perform after curl_easy_perform
 // Every client checks each answer (HTTP 200 and a body); http_task also decodes it.
 #include <http_task/http_task.hpp>
@@ -407,6 +410,31 @@ void run_threads(const Config& c, Tally& t) {
   for (auto& th : pool) th.join();
 }
 
+void run_cpr_model(const Config& c, Tally& t) {
+  Tickets tickets(c);
+  std::string get_url = get_url_of(c);
+  std::atomic<int> live{1};
+  std::vector<std::thread> pool;
+  pool.reserve(c.concurrency);
+  for (int i = 0; i < c.concurrency; ++i) {
+    pool.emplace_back([&] {
+      int n = live.fetch_add(1) + 1;
+      int seen = t.max_threads.load();
+      while (n > seen && !t.max_threads.compare_exchange_weak(seen, n)) {
+      }
+      while (tickets.take()) {
+        Easy e;
+        e.easy = curl_easy_init();
+        configure(e, c, get_url);
+        check(e, curl_easy_perform(e.easy), t);
+        curl_easy_cleanup(e.easy);
+      }
+      live.fetch_sub(1);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
 void run_sequential(const Config& c, Tally& t) {
   Tickets tickets(c);
   std::string get_url = get_url_of(c);
@@ -438,13 +466,13 @@ CpuTime cpu_seconds() {
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(
-      stderr,
-      "usage: bench_clients --client "
-      "http_task|http_task_then|http_task_inline|http_task_pool|raw_epoll|raw_poll|threads|"
-      "sequential "
-      "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
-      "[--receive-buffer BYTES]\n");
+  std::fprintf(stderr,
+               "usage: bench_clients --client "
+               "http_task|http_task_then|http_task_inline|http_task_pool|raw_epoll|raw_poll|"
+               "threads|cpr_model|"
+               "sequential "
+               "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
+               "[--receive-buffer BYTES]\n");
   std::exit(2);
 }
 
@@ -494,6 +522,8 @@ int main(int argc, char** argv) {
     run_raw_poll(c, t);
   else if (c.client == "threads")
     run_threads(c, t);
+  else if (c.client == "cpr_model")
+    run_cpr_model(c, t);
   else if (c.client == "sequential")
     run_sequential(c, t);
   else

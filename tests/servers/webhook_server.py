@@ -59,9 +59,11 @@ Routes:
                         N hops (relative Location: /redirect-chain?n=N&left=K), then
                         {"status": "success", "retval": N}.
     /stats              {"status": "success", "retval": {"connections": accepted since
-                        start or reset, "open": open right now, "requests": requests
-                        since start or reset}} (this request counts).
-    /stats/reset        zeroes "connections" and "requests", then answers like /stats.
+                        start or reset, "open": open right now, "max_open": the most
+                        open at once since start or reset, "requests": requests since
+                        start or reset}} (this request counts).
+    /stats/reset        zeroes "connections" and "requests", sets "max_open" to "open",
+                        then answers like /stats.
     /flaky?key=K&fail=N[&status=503][&retry_after=S][&mode=status|close]
                         the first N requests with that key fail: `mode=status` (default)
                         answers HTTP `status` with a failure body (and "Retry-After: S"
@@ -147,6 +149,7 @@ HANDLED = object()
 class Stats:
     connections: int = 0
     open: int = 0
+    max_open: int = 0  # the most open at once since the last reset
     requests: int = 0
 
 
@@ -497,12 +500,18 @@ async def route_flaky(req, reader, writer):
 
 async def route_stats(req, reader, writer):
     return success(
-        {"connections": STATS.connections, "open": STATS.open, "requests": STATS.requests}
+        {
+            "connections": STATS.connections,
+            "open": STATS.open,
+            "max_open": STATS.max_open,
+            "requests": STATS.requests,
+        }
     )
 
 
 async def route_stats_reset(req, reader, writer):
     STATS.connections = 0
+    STATS.max_open = STATS.open
     STATS.requests = 0
     return await route_stats(req, reader, writer)
 
@@ -724,6 +733,7 @@ async def dispatch(req, reader, writer):
 async def handle_connection(reader, writer):
     STATS.connections += 1
     STATS.open += 1
+    STATS.max_open = max(STATS.max_open, STATS.open)
     try:
         while True:
             try:

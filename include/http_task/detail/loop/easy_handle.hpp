@@ -17,6 +17,7 @@
 
 namespace http_task::detail {
 
+class MultiShard;
 class Transfer;
 
 class EasyHandle {
@@ -34,6 +35,7 @@ class EasyHandle {
   CURL* get() const noexcept { return easy_; }
 
   Transfer* call = nullptr;          // the call it carries now, for the callbacks
+  MultiShard* shard = nullptr;       // the multi handle it is added to, if any
   std::string answer;                // the answer's bytes, this attempt
   char error[CURL_ERROR_SIZE] = {};  // libcurl's words on the last failure
 

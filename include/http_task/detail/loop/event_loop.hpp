@@ -1,7 +1,8 @@
-// The engine: one curl multi handle driven through multi_socket_action, with epoll
+// The engine: curl multi handles driven through multi_socket_action, with epoll
 // watching only the sockets libcurl names, so a turn costs O(ready sockets) rather
-// than O(transfers) and 10,000 calls in flight stay cheap. Everything here runs on
-// the thread that holds the loop's role (driver.hpp), one at a time; other threads
+// than O(transfers) and 10,000 calls in flight stay cheap. Transfers are spread over
+// as many multi handles as it takes to keep each one small (multi_shard.hpp says why). Everything
+// here runs on the thread that holds the loop's role (driver.hpp), one at a time; other threads
 // reach it only through the Inbox.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <http_task/detail/loop/driver.hpp>
 #include <http_task/detail/loop/easy_handle.hpp>
 #include <http_task/detail/loop/inbox.hpp>
+#include <http_task/detail/loop/multi_shard.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/error.hpp>
 #include <http_task/version.hpp>
@@ -25,6 +27,8 @@
 #include <chrono>
 #include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <random>
@@ -53,14 +57,10 @@ class EventLoop final : public Driver::Engine {
     ev.data.fd = inbox_->fd();
     if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, inbox_->fd(), &ev) < 0)
       throw std::system_error(errno, std::generic_category(), "epoll_ctl");
-    multi_ = curl_multi_init();
-    if (!multi_) throw TransportError(CURLE_FAILED_INIT, "curl_multi_init failed");
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &EventLoop::on_socket);
-    curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &EventLoop::on_timer);
-    curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
-    curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options_.max_host_connections);
-    curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options_.max_total_connections);
+    // libcurl counts connection caps per multi handle: with one, they mean what they say.
+    if (options_.max_host_connections > 0 || options_.max_total_connections > 0)
+      shard_limit_ = std::numeric_limits<std::size_t>::max();
+    add_shard();
   }
 
   EventLoop(const EventLoop&) = delete;
@@ -69,7 +69,7 @@ class EventLoop final : public Driver::Engine {
   ~EventLoop() {
     shutdown();
     idle_.clear();
-    curl_multi_cleanup(multi_);
+    shards_.clear();
     curl_slist_free_all(default_headers_);
     ::close(epoll_fd_);
   }
@@ -89,8 +89,8 @@ class EventLoop final : public Driver::Engine {
     if (n < 0) n = 0;  // EINTR: just take another turn
     bool inbox_woke = false;
     for (int i = 0; i < n; ++i) {
-      int fd = events_[i].data.fd;
-      if (fd == inbox_->fd()) {
+      const std::uint64_t key = events_[i].data.u64;
+      if (key >> 32 == 0) {  // the inbox's eventfd
         inbox_woke = true;
         continue;
       }
@@ -98,11 +98,16 @@ class EventLoop final : public Driver::Engine {
       if (events_[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
       if (events_[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
       if (events_[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
-      curl_multi_socket_action(multi_, fd, mask, &running_);
+      act(*shards_[(key >> 32) - 1], static_cast<curl_socket_t>(key & 0xffffffffu), mask);
     }
-    if (timer_ && Clock::now() >= *timer_) {
-      timer_.reset();  // libcurl may set a new one from inside socket_action
-      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &running_);
+    if (timers_set_ > 0) {
+      const auto now = Clock::now();
+      for (auto& shard : shards_) {
+        if (shard->timer && now >= *shard->timer) {
+          set_timer(*shard, std::nullopt);  // libcurl may set a new one from inside
+          act(*shard, CURL_SOCKET_TIMEOUT, 0);
+        }
+      }
     }
     collect_finished();
     start_due_retries();
@@ -147,7 +152,9 @@ class EventLoop final : public Driver::Engine {
       int due = static_cast<int>(std::clamp<long long>(left, 0, 24 * 3600 * 1000));
       ms = ms < 0 ? due : std::min(ms, due);
     };
-    if (timer_) wake_by(*timer_);
+    if (timers_set_ > 0)
+      for (auto& shard : shards_)
+        if (shard->timer) wake_by(*shard->timer);
     if (!retries_.empty()) wake_by(retries_.front().due);
     return ms;
   }
@@ -177,9 +184,11 @@ class EventLoop final : public Driver::Engine {
   }
 
   void start_attempt(std::shared_ptr<Transfer> call) {
-    std::unique_ptr<EasyHandle> handle = take_easy();
+    MultiShard* shard = shard_with_room();
+    std::unique_ptr<EasyHandle> handle = shard ? take_easy() : nullptr;
     if (!handle) {
-      call->complete(Outcome::failure(TransportError(CURLE_FAILED_INIT, "curl_easy_init failed")));
+      call->complete(Outcome::failure(TransportError(
+          CURLE_FAILED_INIT, shard ? "curl_easy_init failed" : "curl_multi_init failed")));
       retire(*call);
       return;
     }
@@ -198,8 +207,11 @@ class EventLoop final : public Driver::Engine {
     call->easy = std::move(handle);
     call->active_index = active_.size();
     active_.push_back(call);
-    CURLMcode mc = curl_multi_add_handle(multi_, easy);
-    if (mc != CURLM_OK) {
+    CURLMcode mc = curl_multi_add_handle(shard->get(), easy);
+    if (mc == CURLM_OK) {
+      call->easy->shard = shard;
+      ++shard->transfers;
+    } else {
       handle = detach(*call).handle;
       call->complete(Outcome::failure(TransportError(
           CURLE_FAILED_INIT, std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc))));
@@ -311,9 +323,20 @@ class EventLoop final : public Driver::Engine {
     return call.signed_headers;
   }
 
+  // Completing a call may run an inline continuation that starts calls: the list being
+  // read is set aside first, so nothing it does can change it.
   void collect_finished() {
+    collecting_.swap(touched_);
+    for (MultiShard* shard : collecting_) {
+      shard->touched = false;
+      collect_finished(*shard);
+    }
+    collecting_.clear();
+  }
+
+  void collect_finished(MultiShard& shard) {
     int left = 0;
-    while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+    while (CURLMsg* msg = curl_multi_info_read(shard.get(), &left)) {
       if (msg->msg != CURLMSG_DONE) continue;
       CURL* easy = msg->easy_handle;
       CURLcode rc = msg->data.result;
@@ -321,8 +344,8 @@ class EventLoop final : public Driver::Engine {
       curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p);
       auto& call = *static_cast<EasyHandle*>(p)->call;
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &call.http_status);
-      curl_multi_remove_handle(multi_, easy);
       auto [keep, handle] = detach(call);
+      remove(*handle);
       if (call.ready()) {  // cancelled while the answer arrived
         retire(call);
       } else if (auto delay = retry_delay(call, rc, easy)) {
@@ -443,8 +466,8 @@ class EventLoop final : public Driver::Engine {
       return;
     }
     if (call.active_index == static_cast<std::size_t>(-1)) return;  // finished or never started
-    curl_multi_remove_handle(multi_, call.easy->get());
     auto [keep, handle] = detach(call);
+    remove(*handle);
     retire(call);
     recycle(std::move(handle));
   }
@@ -493,6 +516,49 @@ class EventLoop final : public Driver::Engine {
     }
     std::string().swap(call.body);
     call.free_signed_headers();
+  }
+
+  void add_shard() {
+    auto index = static_cast<std::uint32_t>(shards_.size());
+    shards_.push_back(std::make_unique<MultiShard>(index, options_, &EventLoop::on_socket,
+                                                   &EventLoop::on_timer, static_cast<void*>(this)));
+  }
+
+  // The first shard with room, a new one if none has: the first ones stay busy, so
+  // their cached connections are the ones reused. nullptr if a new one cannot be made.
+  MultiShard* shard_with_room() noexcept {
+    for (; room_hint_ < shards_.size(); ++room_hint_)
+      if (shards_[room_hint_]->transfers < shard_limit_) return shards_[room_hint_].get();
+    try {
+      add_shard();
+    } catch (...) {
+      return nullptr;
+    }
+    return shards_.back().get();
+  }
+
+  // Takes a handle off its multi handle; it keeps its answer and CURLINFO until reused.
+  void remove(EasyHandle& handle) {
+    MultiShard& shard = *handle.shard;
+    curl_multi_remove_handle(shard.get(), handle.get());
+    handle.shard = nullptr;
+    --shard.transfers;
+    room_hint_ = std::min<std::size_t>(room_hint_, shard.index());
+  }
+
+  // One curl_multi_socket_action; the shard's finished transfers are read after the
+  // turn's events, once per shard.
+  void act(MultiShard& shard, curl_socket_t s, int mask) {
+    curl_multi_socket_action(shard.get(), s, mask, &running_);
+    if (!shard.touched) {
+      shard.touched = true;
+      touched_.push_back(&shard);
+    }
+  }
+
+  void set_timer(MultiShard& shard, std::optional<Clock::time_point> due) {
+    timers_set_ += int(due.has_value()) - int(shard.timer.has_value());
+    shard.timer = due;
   }
 
   std::unique_ptr<EasyHandle> take_easy() {
@@ -548,30 +614,33 @@ class EventLoop final : public Driver::Engine {
   }
 
   static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void* socketp) {
-    auto& self = *static_cast<EventLoop*>(userp);
+    auto& shard = *static_cast<MultiShard*>(userp);
+    auto& self = *static_cast<EventLoop*>(shard.owner());
     if (what == CURL_POLL_REMOVE) {
       ::epoll_ctl(self.epoll_fd_, EPOLL_CTL_DEL, s, nullptr);
       return 0;
     }
     epoll_event ev{};
     ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
-    ev.data.fd = s;
+    // Which shard the socket is libcurl's in, and the socket: 0 above is the inbox.
+    ev.data.u64 = (std::uint64_t{shard.index()} + 1) << 32 | static_cast<std::uint32_t>(s);
     // socketp marks sockets already in the epoll set; curl forgets it on REMOVE.
     int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (::epoll_ctl(self.epoll_fd_, op, s, &ev) < 0) {
       op = (errno == EEXIST) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
       ::epoll_ctl(self.epoll_fd_, op, s, &ev);
     }
-    if (!socketp) curl_multi_assign(self.multi_, s, &self);
+    if (!socketp) curl_multi_assign(shard.get(), s, &self);
     return 0;
   }
 
   static int on_timer(CURLM*, long timeout_ms, void* userp) {
-    auto& self = *static_cast<EventLoop*>(userp);
+    auto& shard = *static_cast<MultiShard*>(userp);
+    auto& self = *static_cast<EventLoop*>(shard.owner());
     if (timeout_ms < 0)
-      self.timer_.reset();
+      self.set_timer(shard, std::nullopt);
     else
-      self.timer_ = Clock::now() + std::chrono::milliseconds(timeout_ms);
+      self.set_timer(shard, Clock::now() + std::chrono::milliseconds(timeout_ms));
     return 0;
   }
 
@@ -584,10 +653,14 @@ class EventLoop final : public Driver::Engine {
   const ClientOptions& options_;
   AddressFilter address_filter_;
   std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
-  CURLM* multi_ = nullptr;
+  std::vector<std::unique_ptr<MultiShard>> shards_;
+  std::vector<MultiShard*> touched_;  // shards acted on this turn
+  std::vector<MultiShard*> collecting_;
+  std::size_t shard_limit_ = MultiShard::kShardTransfers;
+  std::size_t room_hint_ = 0;  // no shard before this one has room
+  int timers_set_ = 0;         // shards whose timer is set
   int epoll_fd_ = -1;
   curl_slist* default_headers_ = nullptr;
-  std::optional<Clock::time_point> timer_;
   int running_ = 0;
   int answered_sleepers_ = 0;
   bool closing_ = false;
