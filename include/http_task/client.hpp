@@ -1,5 +1,6 @@
-// The event loop as users hold it: one Client is one libcurl multi handle, driven by
-// one thread at a time. Any thread may start calls on it at any time; calls share its
+// The event loop as users hold it: one Client is one epoll loop over libcurl multi
+// handles (detail/loop/multi_shard.hpp says why more than one), driven by one thread at
+// a time. Any thread may start calls on it at any time; calls share its
 // connections. Most programs need one Client (default_client()).
 //
 // Threads: the loop thread runs libcurl and nothing else of yours (but the log hook).

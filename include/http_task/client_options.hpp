@@ -66,7 +66,9 @@ struct ClientOptions {
   int max_redirects = 5;
 
   // Connection caps; 0 is no cap. Calls over a cap wait for a connection (their wait
-  // counts in their timeout), they do not fail.
+  // counts in their timeout), they do not fail. A Client with a cap runs all its calls
+  // on one libcurl multi handle, which counts the cap; without one it spreads them over
+  // several, 64 calls each, which is cheaper from a few hundred calls in flight.
   long max_host_connections = 0;
   long max_total_connections = 0;
 

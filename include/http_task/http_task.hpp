@@ -1,7 +1,7 @@
 // http_task: call HTTP webhooks (the Celery "HTTP callback task" protocol) as futures.
 // The one header to include. Reading order, as a call travels:
 //   url.hpp, params.hpp, request.hpp          the call: URL, arguments, options
-//   client.hpp, client_options.hpp            the loop: one curl multi handle, one thread
+//   client.hpp, client_options.hpp            the loop: epoll over curl multi, one thread
 //   retry_policy.hpp, tls_options.hpp,
 //   address_guard.hpp, request_signer.hpp     what a Client does about failures and trust
 //   dispatcher.hpp, json.hpp                  the decoder: answer -> retval or error
