@@ -89,7 +89,8 @@ rotate=0
 for rep in $(seq "$reps"); do
   for method in GET POST; do
     for c in 1 16 128 1024; do
-      clients=(http_task raw_epoll raw_poll threads http_task_then http_task_inline http_task_pool)
+      clients=(http_task raw_epoll raw_poll threads http_task_then http_task_inline http_task_pool
+        cpr_model)
       [ "$c" -eq 1 ] && clients+=(sequential)
       n=${#clients[@]}
       for i in $(seq 0 $((n - 1))); do
