@@ -84,6 +84,26 @@ TEST_CASE("a connection cap holds for more calls than one multi handle takes", "
   CHECK(stats.find("requests")->as<int>() == 301);  // the 300 calls and this one
 }
 
+// Each multi handle has its own libcurl timer; the loop must fire every one.
+TEST_CASE("timeouts fire for calls on every multi handle", "[client]") {
+  ClientOptions options;
+  options.timeout = 300ms;
+  Client client(options);
+  URL stalled(server_url("/slow?ms=30000"), client);
+  std::vector<AsyncResult<Json>> results;
+  for (int i = 0; i < 200; ++i) results.push_back(stalled.get_async());
+  int timed_out = 0;
+  for (auto& r : results) {
+    REQUIRE(r.wait_for(20s) == std::future_status::ready);  // before the server answers
+    try {
+      r.get();
+    } catch (const TimeoutError&) {
+      ++timed_out;
+    }
+  }
+  CHECK(timed_out == 200);
+}
+
 TEST_CASE("every call has its own UUID, readable on the result", "[client]") {
   Client client;
   URL multiply(server_url("/multiply"), client);

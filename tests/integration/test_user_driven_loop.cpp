@@ -170,3 +170,38 @@ TEST_CASE("an application's own poll() loop can host the Client", "[user_driven]
   CHECK(continued.get() == 43);
   CHECK(turns > 1);
 }
+
+// 200 calls are on 4 curl multi handles, each with a timer of its own: next_timeout() and
+// the descriptor must cover all of them, or the calls past the first 64 would wait for
+// the server's answer instead of their timeout.
+TEST_CASE("a poll() loop times out calls on every multi handle", "[user_driven]") {
+  ClientOptions options;
+  options.own_thread = false;
+  options.timeout = 300ms;
+  Client client(options);
+  URL stalled(server_url("/slow?ms=30000"), client);
+  std::vector<AsyncResult<Json>> results;
+  for (int i = 0; i < 200; ++i) results.push_back(stalled.get_async());
+  auto all_ready = [&] {
+    for (auto& r : results)
+      if (!r.ready()) return false;
+    return true;
+  };
+  auto give_up = std::chrono::steady_clock::now() + 20s;  // before the server answers
+  while (!all_ready() && std::chrono::steady_clock::now() < give_up) {
+    pollfd p{client.native_handle(), POLLIN, 0};
+    auto timeout = client.next_timeout();
+    ::poll(&p, 1, timeout.count() < 0 ? 1000 : static_cast<int>(timeout.count()));
+    client.run_once(0ms);
+  }
+  int timed_out = 0;
+  for (auto& r : results) {
+    REQUIRE(r.ready());
+    try {
+      r.get();
+    } catch (const TimeoutError&) {
+      ++timed_out;
+    }
+  }
+  CHECK(timed_out == 200);
+}
