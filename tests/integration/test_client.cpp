@@ -49,39 +49,40 @@ TEST_CASE("sequential calls reuse one connection", "[client]") {
   CHECK(stats.find("connections")->as<int>() <= 1);
 }
 
-// The loop spreads calls over several curl multi handles, 64 each (multi_shard.hpp).
-TEST_CASE("300 calls at once all run at once, over several multi handles", "[client]") {
+namespace {
+
+// Starts `calls` calls to the test server's /slow?ms=`ms` at once on a Client with
+// `options`, checks that each is answered, and returns the server's /stats for them
+// (connections, max_open, requests: the calls and the /stats call itself).
+Json burst(const ClientOptions& options, int calls, int ms) {
   auto server = http_task_test::start_webhook_server();
-  Client client;
+  Client client(options);
   URL(server->base_url() + "/stats/reset", client).get_async().get();
-  URL slow(server->base_url() + "/slow?ms=1000", client);
+  URL slow(server->base_url() + "/slow?ms=" + std::to_string(ms), client);
   std::vector<AsyncResult<Json>> results;
-  for (int i = 0; i < 300; ++i) results.push_back(slow.get_async());
+  for (int i = 0; i < calls; ++i) results.push_back(slow.get_async());
   int answered = 0;
   for (auto& r : results)
     if (r.get().as<std::string>() == "slow") ++answered;
-  CHECK(answered == 300);
-  Json stats = URL(server->base_url() + "/stats", client).get_async().get();
+  CHECK(answered == calls);
+  return URL(server->base_url() + "/stats", client).get_async().get();
+}
+
+}  // namespace
+
+// The loop spreads calls over several curl multi handles, 64 each (multi_shard.hpp).
+TEST_CASE("300 calls at once all run at once, over several multi handles", "[client]") {
+  Json stats = burst(ClientOptions(), 300, 1000);
   CHECK(stats.find("max_open")->as<int>() >= 300);
 }
 
 // libcurl counts a cap per multi handle, so a capped Client keeps to one.
 TEST_CASE("a connection cap holds for more calls than one multi handle takes", "[client]") {
-  auto server = http_task_test::start_webhook_server();
   ClientOptions options;
   options.max_host_connections = 100;
-  Client client(options);
-  URL(server->base_url() + "/stats/reset", client).get_async().get();
-  URL slow(server->base_url() + "/slow?ms=200", client);
-  std::vector<AsyncResult<Json>> results;
-  for (int i = 0; i < 300; ++i) results.push_back(slow.get_async());
-  int answered = 0;
-  for (auto& r : results)
-    if (r.get().as<std::string>() == "slow") ++answered;
-  CHECK(answered == 300);
-  Json stats = URL(server->base_url() + "/stats", client).get_async().get();
+  Json stats = burst(options, 300, 200);
   CHECK(stats.find("max_open")->as<int>() <= 100);
-  CHECK(stats.find("requests")->as<int>() == 301);  // the 300 calls and this one
+  CHECK(stats.find("requests")->as<int>() == 301);  // the 300 calls and /stats
 }
 
 // Each multi handle has its own libcurl timer; the loop must fire every one.

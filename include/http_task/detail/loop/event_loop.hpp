@@ -1,9 +1,9 @@
 // The engine: curl multi handles driven through multi_socket_action, with epoll
 // watching only the sockets libcurl names, so a turn costs O(ready sockets) rather
 // than O(transfers) and 10,000 calls in flight stay cheap. Transfers are spread over
-// as many multi handles as it takes to keep each one small (multi_shard.hpp says why). Everything
-// here runs on the thread that holds the loop's role (driver.hpp), one at a time; other threads
-// reach it only through the Inbox.
+// as many multi handles as it takes to keep each one small (multi_shard.hpp says why).
+// Everything here runs on the thread that holds the loop's role (driver.hpp), one at a
+// time; other threads reach it only through the Inbox.
 #pragma once
 
 #include <http_task/client_options.hpp>
