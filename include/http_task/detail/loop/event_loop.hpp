@@ -112,6 +112,7 @@ class EventLoop final : public Driver::Engine {
     collect_finished();
     start_due_retries();
     if (inbox_woke || inbox_->self_posted()) drain_inbox(inbox_woke);
+    drop_idle_shards();
     return !closing_;
   }
 
@@ -544,6 +545,24 @@ class EventLoop final : public Driver::Engine {
     handle.shard = nullptr;
     --shard.transfers;
     room_hint_ = std::min<std::size_t>(room_hint_, shard.index());
+  }
+
+  // Closes the last shards once they are empty and the calls in flight would fit in half
+  // the shards before them: an empty shard runs no transfers, so libcurl never prunes its
+  // idle connections, which would stay open, with its wake-up socket pair, after a burst.
+  // Half, so that calls going up and down around a shard's edge do not make and drop it
+  // each time. Only at the end of a turn: no shard is being read then.
+  void drop_idle_shards() {
+    bool dropped = false;
+    while (shards_.size() > 1 && shards_.back()->transfers == 0 && !shards_.back()->touched &&
+           active_.size() <= (shards_.size() - 1) * shard_limit_ / 2) {
+      shards_.pop_back();  // curl_multi_cleanup: closes its connections, off the epoll set
+      dropped = true;
+    }
+    if (!dropped) return;
+    room_hint_ = std::min(room_hint_, shards_.size());
+    timers_set_ = 0;  // the dropped shards' timers no longer count
+    for (auto& shard : shards_) timers_set_ += shard->timer.has_value();
   }
 
   // One curl_multi_socket_action; the shard's finished transfers are read after the
