@@ -95,12 +95,13 @@ long status_field(const char* name) {
   return -1;
 }
 
-void note_threads(Tally& t) {
-  int n = static_cast<int>(status_field("Threads"));
+void note_thread_count(Tally& t, int n) {
   int seen = t.max_threads.load();
   while (n > seen && !t.max_threads.compare_exchange_weak(seen, n)) {
   }
 }
+
+void note_threads(Tally& t) { note_thread_count(t, static_cast<int>(status_field("Threads"))); }
 
 // --- plain libcurl: the options every raw client sets, the same ones http_task sets ---
 
@@ -387,7 +388,8 @@ void run_raw_poll(const Config& c, Tally& t) {
   curl_multi_cleanup(multi);
 }
 
-void run_threads(const Config& c, Tally& t) {
+// new_handle_per_call: cpr's way (a Session per call), else one handle per thread.
+void run_threads(const Config& c, Tally& t, bool new_handle_per_call) {
   Tickets tickets(c);
   std::string get_url = get_url_of(c);
   std::atomic<int> live{1};  // the main thread; counted, not sampled: early threads exit
@@ -395,40 +397,20 @@ void run_threads(const Config& c, Tally& t) {
   pool.reserve(c.concurrency);
   for (int i = 0; i < c.concurrency; ++i) {
     pool.emplace_back([&] {
+      note_thread_count(t, live.fetch_add(1) + 1);
       Easy e;
-      e.easy = curl_easy_init();
-      configure(e, c, get_url);
-      int n = live.fetch_add(1) + 1;
-      int seen = t.max_threads.load();
-      while (n > seen && !t.max_threads.compare_exchange_weak(seen, n)) {
-      }
-      while (tickets.take()) check(e, curl_easy_perform(e.easy), t);
-      curl_easy_cleanup(e.easy);
-      live.fetch_sub(1);
-    });
-  }
-  for (auto& th : pool) th.join();
-}
-
-void run_cpr_model(const Config& c, Tally& t) {
-  Tickets tickets(c);
-  std::string get_url = get_url_of(c);
-  std::atomic<int> live{1};
-  std::vector<std::thread> pool;
-  pool.reserve(c.concurrency);
-  for (int i = 0; i < c.concurrency; ++i) {
-    pool.emplace_back([&] {
-      int n = live.fetch_add(1) + 1;
-      int seen = t.max_threads.load();
-      while (n > seen && !t.max_threads.compare_exchange_weak(seen, n)) {
-      }
       while (tickets.take()) {
-        Easy e;
-        e.easy = curl_easy_init();
-        configure(e, c, get_url);
+        if (!e.easy) {
+          e.easy = curl_easy_init();
+          configure(e, c, get_url);
+        }
         check(e, curl_easy_perform(e.easy), t);
-        curl_easy_cleanup(e.easy);
+        if (new_handle_per_call) {
+          curl_easy_cleanup(e.easy);
+          e.easy = nullptr;
+        }
       }
+      if (e.easy) curl_easy_cleanup(e.easy);
       live.fetch_sub(1);
     });
   }
@@ -521,9 +503,9 @@ int main(int argc, char** argv) {
   else if (c.client == "raw_poll")
     run_raw_poll(c, t);
   else if (c.client == "threads")
-    run_threads(c, t);
+    run_threads(c, t, false);
   else if (c.client == "cpr_model")
-    run_cpr_model(c, t);
+    run_threads(c, t, true);
   else if (c.client == "sequential")
     run_sequential(c, t);
   else

@@ -100,13 +100,11 @@ class EventLoop final : public Driver::Engine {
       if (events_[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
       act(*shards_[(key >> 32) - 1], static_cast<curl_socket_t>(key & 0xffffffffu), mask);
     }
-    if (timers_set_ > 0) {
-      const auto now = Clock::now();
-      for (auto& shard : shards_) {
-        if (shard->timer && now >= *shard->timer) {
-          set_timer(*shard, std::nullopt);  // libcurl may set a new one from inside
-          act(*shard, CURL_SOCKET_TIMEOUT, 0);
-        }
+    const auto now = Clock::now();
+    for (auto& shard : shards_) {
+      if (shard->timer && now >= *shard->timer) {
+        shard->timer.reset();  // libcurl may set a new one from inside
+        act(*shard, CURL_SOCKET_TIMEOUT, 0);
       }
     }
     collect_finished();
@@ -153,9 +151,8 @@ class EventLoop final : public Driver::Engine {
       int due = static_cast<int>(std::clamp<long long>(left, 0, 24 * 3600 * 1000));
       ms = ms < 0 ? due : std::min(ms, due);
     };
-    if (timers_set_ > 0)
-      for (auto& shard : shards_)
-        if (shard->timer) wake_by(*shard->timer);
+    for (auto& shard : shards_)
+      if (shard->timer) wake_by(*shard->timer);
     if (!retries_.empty()) wake_by(retries_.front().due);
     return ms;
   }
@@ -553,16 +550,10 @@ class EventLoop final : public Driver::Engine {
   // Half, so that calls going up and down around a shard's edge do not make and drop it
   // each time. Only at the end of a turn: no shard is being read then.
   void drop_idle_shards() {
-    bool dropped = false;
     while (shards_.size() > 1 && shards_.back()->transfers == 0 && !shards_.back()->touched &&
-           active_.size() <= (shards_.size() - 1) * shard_limit_ / 2) {
+           active_.size() <= (shards_.size() - 1) * shard_limit_ / 2)
       shards_.pop_back();  // curl_multi_cleanup: closes its connections, off the epoll set
-      dropped = true;
-    }
-    if (!dropped) return;
     room_hint_ = std::min(room_hint_, shards_.size());
-    timers_set_ = 0;  // the dropped shards' timers no longer count
-    for (auto& shard : shards_) timers_set_ += shard->timer.has_value();
   }
 
   // One curl_multi_socket_action; the shard's finished transfers are read after the
@@ -573,11 +564,6 @@ class EventLoop final : public Driver::Engine {
       shard.touched = true;
       touched_.push_back(&shard);
     }
-  }
-
-  void set_timer(MultiShard& shard, std::optional<Clock::time_point> due) {
-    timers_set_ += int(due.has_value()) - int(shard.timer.has_value());
-    shard.timer = due;
   }
 
   std::unique_ptr<EasyHandle> take_easy() {
@@ -655,11 +641,10 @@ class EventLoop final : public Driver::Engine {
 
   static int on_timer(CURLM*, long timeout_ms, void* userp) {
     auto& shard = *static_cast<MultiShard*>(userp);
-    auto& self = *static_cast<EventLoop*>(shard.owner());
     if (timeout_ms < 0)
-      self.set_timer(shard, std::nullopt);
+      shard.timer.reset();
     else
-      self.set_timer(shard, Clock::now() + std::chrono::milliseconds(timeout_ms));
+      shard.timer = Clock::now() + std::chrono::milliseconds(timeout_ms);
     return 0;
   }
 
@@ -677,7 +662,6 @@ class EventLoop final : public Driver::Engine {
   std::vector<MultiShard*> collecting_;
   std::size_t shard_limit_ = MultiShard::kShardTransfers;
   std::size_t room_hint_ = 0;  // no shard before this one has room
-  int timers_set_ = 0;         // shards whose timer is set
   int epoll_fd_ = -1;
   curl_slist* default_headers_ = nullptr;
   int running_ = 0;
