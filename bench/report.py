@@ -143,6 +143,34 @@ def instruction_table(rows):
     return per, lines, note
 
 
+def paired_table(rows):
+    """http_task / raw_epoll from back-to-back pairs (run.sh's pair section): per cell, the
+    median of the pair ratios and their range. Records come in pairs, in run order."""
+    runs = {}
+    for r in rows:
+        if r["kind"] == "pair":
+            runs.setdefault((r["method"], r["concurrency"]), []).append(r)
+    lines = ["| method | in flight | pairs | http_task / raw_epoll, req/s (median) | lowest – highest |"
+             " CPU per call (median) |", "|---|---:|---:|---:|---:|---:|"]
+    medians = {}
+    for (method, c), recs in sorted(runs.items(), key=lambda kv: (kv[0][0] != "GET", kv[0][1])):
+        rps_ratios, cpu_ratios = [], []
+        for a, b in zip(recs[0::2], recs[1::2]):
+            pair = {a["client"]: a, b["client"]: b}
+            h, w = pair.get("http_task"), pair.get("raw_epoll")
+            if not h or not w or h.get("failed", 1) != 0 or w.get("failed", 1) != 0:
+                continue
+            rps_ratios.append(ratio(h["req_per_s"], w["req_per_s"]))
+            cpu_ratios.append(ratio(h["cpu_us_per_call"], w["cpu_us_per_call"]))
+        if not rps_ratios:
+            continue
+        medians[(method, c)] = median(rps_ratios)
+        lines.append(f"| {method} | {c} | {len(rps_ratios)} | {fmt(median(rps_ratios), 2)} | "
+                     f"{fmt(min(rps_ratios), 2)} – {fmt(max(rps_ratios), 2)} | "
+                     f"{fmt(median(cpu_ratios), 2)} |")
+    return medians, (lines if medians else [])
+
+
 def spread_table(rows):
     """N calls in flight finishing a few at a time: what each loop design costs."""
     by = {(r["concurrency"], r["client"]): r for r in rows if r["kind"] == "spread"}
@@ -213,6 +241,7 @@ def main():
     dec_lines = decoder_table(rows)
     spread_lines = spread_table(rows)
     buf_lines = buffer_table(rows)
+    pair_medians, pair_lines = paired_table(rows)
 
     targets = ["| target | result | |", "|---|---|---|"]
     worst = min((c[2] for c in tp_checks if c[2] is not None), default=None)
@@ -220,6 +249,12 @@ def main():
     targets.append(f"| req/s ≥ 0.95 × raw multi, every concurrency, GET and POST | worst "
                    f"{fmt(worst, 2)} × raw_epoll, {fmt(worst_best, 2)} × best raw | "
                    f"{verdict(worst is not None and worst >= 0.95)} |")
+    if pair_medians:
+        worst_pair = min(pair_medians.values())
+        where = min(pair_medians, key=pair_medians.get)
+        targets.append(f"| the same, median of back-to-back pairs (below) | worst {fmt(worst_pair, 2)} ×"
+                       f" raw_epoll ({where[0]}, {where[1]} in flight) | "
+                       f"{verdict(worst_pair >= 0.95)} |")
     worst_inline = min((c[5] for c in tp_checks if c[5] is not None), default=None)
     targets.append(f"| the same, continuations on the loop (http_task_inline) | worst "
                    f"{fmt(worst_inline, 2)} × raw_epoll | "
@@ -257,6 +292,8 @@ def main():
         "", *targets, "",
         "### Requests per second (median of the repetitions; nginx answering the success JSON)",
         "", *tp_lines, "",
+        *(["### http_task / raw_epoll in back-to-back pairs (A B B A, after a discarded warm-up)",
+           "", *pair_lines, ""] if pair_lines else []),
         "### Client CPU µs per call (user + system, the client process only)",
         "", *cpu_lines, "",
         "### User-space instructions per call",

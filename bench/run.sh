@@ -29,10 +29,10 @@ while [ $# -gt 0 ]; do
 done
 
 if [ $quick -eq 1 ]; then
-  seconds=0.5 reps=1 slow_counts="1000 5000" spread_counts=1000 cg_small=500 cg_large=1000 cg_reps=1
+  seconds=0.5 reps=1 pairs=2 pair_seconds=0.5 slow_counts="1000 5000" spread_counts=1000 cg_small=500 cg_large=1000 cg_reps=1
   decoder_seconds=0.3
 else
-  seconds=2 reps=3 slow_counts="1000 5000 10000" spread_counts="1000 10000" cg_small=2000 cg_large=4000 cg_reps=3
+  seconds=2 reps=3 pairs=6 pair_seconds=1 slow_counts="1000 5000 10000" spread_counts="1000 10000" cg_small=2000 cg_large=4000 cg_reps=3
   decoder_seconds=1
 fi
 
@@ -98,6 +98,25 @@ for rep in $(seq "$reps"); do
         run_client throughput "$client" "$fast_url" "$method" "$c" --seconds "$seconds"
       done
       rotate=$((rotate + 1))
+    done
+  done
+done
+
+# The target ratio, http_task / raw_epoll, measured in pairs: each pair runs the two back
+# to back, in the order A B B A so that neither always goes first, after a discarded
+# warm-up run so that neither follows the previous cell's 1,024 connections closing.
+# Single cells above swing 20-60 % with the machine's other load; a pair sees the same
+# load, so the median of the pair ratios is the steadier figure (bench/README.md).
+for method in GET POST; do
+  for c in 1 16 128 1024; do
+    "$clients_bin" --client raw_epoll --url "$fast_url" --method "$method" --concurrency "$c" \
+      --seconds "$pair_seconds" >/dev/null || true
+    for pair in $(seq "$pairs"); do
+      order=(http_task raw_epoll)
+      [ $((pair % 2)) -eq 0 ] && order=(raw_epoll http_task)
+      for client in "${order[@]}"; do
+        run_client pair "$client" "$fast_url" "$method" "$c" --seconds "$pair_seconds"
+      done
     done
   done
 done
