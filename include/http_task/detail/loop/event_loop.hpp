@@ -14,6 +14,7 @@
 #include <http_task/detail/loop/easy_handle.hpp>
 #include <http_task/detail/loop/inbox.hpp>
 #include <http_task/detail/loop/multi_shard.hpp>
+#include <http_task/detail/loop/owned_fd.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/error.hpp>
 #include <http_task/version.hpp>
@@ -46,11 +47,11 @@ class EventLoop final : public Driver::Engine {
       : options_(options), address_filter_(options.address_guard) {
     ensure_curl_global_init();
     for (auto line : kDefaultHeaders) {
-      curl_slist* next = curl_slist_append(default_headers_, std::string(line).c_str());
+      curl_slist* next = curl_slist_append(default_headers_.get(), std::string(line).c_str());
       if (!next) throw std::bad_alloc();
-      default_headers_ = next;
+      if (!default_headers_) default_headers_.reset(next);  // later lines go on its tail
     }
-    epoll_fd_ = ::epoll_create1(EPOLL_CLOEXEC);
+    epoll_fd_ = OwnedFd(::epoll_create1(EPOLL_CLOEXEC));
     if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     epoll_event ev{};
     ev.events = EPOLLIN;
@@ -66,12 +67,12 @@ class EventLoop final : public Driver::Engine {
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
+  // The epoll descriptor and the header list are members that free themselves, as the
+  // constructor may throw after making them (out of descriptors, out of memory).
   ~EventLoop() {
     shutdown();
     idle_.clear();
-    shards_.clear();
-    curl_slist_free_all(default_headers_);
-    ::close(epoll_fd_);
+    shards_.clear();  // while the epoll descriptor is open: libcurl may unregister sockets
   }
 
   const std::shared_ptr<Inbox>& inbox() const noexcept { return inbox_; }
@@ -98,7 +99,11 @@ class EventLoop final : public Driver::Engine {
       if (events_[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
       if (events_[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
       if (events_[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
-      act(*shards_[(key >> 32) - 1], static_cast<curl_socket_t>(key & 0xffffffffu), mask);
+      // A shard closed in an earlier turn unregistered its sockets; should libcurl ever
+      // leave one behind, its events are dropped rather than read past the shards.
+      const std::uint64_t shard = (key >> 32) - 1;
+      if (shard >= shards_.size()) continue;
+      act(*shards_[shard], static_cast<curl_socket_t>(key & 0xffffffffu), mask);
     }
     const auto now = Clock::now();
     for (auto& shard : shards_) {
@@ -301,7 +306,7 @@ class EventLoop final : public Driver::Engine {
   // The header list of this attempt: the call's (or the shared default), plus the
   // signer's headers, which depend on the attempt's time and so are made anew.
   curl_slist* headers_for(Transfer& call) const {
-    curl_slist* base = call.headers ? call.headers : default_headers_;
+    curl_slist* base = call.headers ? call.headers : default_headers_.get();
     if (!call.signer) return base;
     SigningInput input{
         call.id(),         call.method, call.url, call.body, std::chrono::system_clock::now(),
@@ -657,13 +662,16 @@ class EventLoop final : public Driver::Engine {
   const ClientOptions& options_;
   AddressFilter address_filter_;
   std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
+  struct FreeSlist {
+    void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
+  };
+  std::unique_ptr<curl_slist, FreeSlist> default_headers_;
+  OwnedFd epoll_fd_;  // declared before the shards, so it outlives them
   std::vector<std::unique_ptr<MultiShard>> shards_;
   std::vector<MultiShard*> touched_;  // shards acted on this turn
   std::vector<MultiShard*> collecting_;
   std::size_t shard_limit_ = MultiShard::kShardTransfers;
   std::size_t room_hint_ = 0;  // no shard before this one has room
-  int epoll_fd_ = -1;
-  curl_slist* default_headers_ = nullptr;
   int running_ = 0;
   int answered_sleepers_ = 0;
   bool closing_ = false;
