@@ -24,6 +24,19 @@ std::string big_answer() {
   return s + "]}";
 }
 
+// A string retval of 64 KiB, as /large answers; with escaped_every > 0, a "\n" escape
+// every escaped_every bytes, so the decoder also moves the text as it unescapes.
+std::string long_string_answer(std::size_t escaped_every) {
+  std::string text;
+  for (std::size_t i = 0; text.size() < 64 * 1024; ++i) {
+    if (escaped_every > 0 && i % escaped_every == escaped_every - 1)
+      text += "\\n";
+    else
+      text += static_cast<char>('a' + i % 26);
+  }
+  return "{\"status\": \"success\", \"retval\": \"" + text + "\"}";
+}
+
 template <class Check>
 void measure(const char* name, long status, const std::string& body, double seconds, Check check) {
   const http_task::detail::DecodeLimits limits;
@@ -59,5 +72,11 @@ int main(int argc, char** argv) {
           seconds, [](const auto& o) { return !o.ok(); });
   measure("success_100_objects", 200, big_answer(), seconds,
           [](const auto& o) { return o.ok() && o.value.size() == 100; });
+  measure("success_64k_string", 200, long_string_answer(0), seconds, [](const auto& o) {
+    return o.ok() && o.value.template as<std::string>().size() == 64 * 1024;
+  });
+  measure("success_64k_escaped", 200, long_string_answer(100), seconds, [](const auto& o) {
+    return o.ok() && o.value.template as<std::string>().size() > 60 * 1024;
+  });
   return 0;
 }

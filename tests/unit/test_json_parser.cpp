@@ -256,3 +256,92 @@ TEST_CASE("Json::parse throws InvalidResponseError", "[json_parser]") {
   CHECK_THROWS_WITH(http_task::Json::parse("[1,"), "invalid JSON: Invalid value. (at offset 3)");
   CHECK(http_task::Json::parse("[1]").size() == 1);
 }
+
+namespace {
+
+// JSON text for a string, escaping only what JSON requires: '"', '\\' and control bytes.
+std::string json_string(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      static const char hex[] = "0123456789abcdef";
+      out += "\\u00";
+      out += hex[u >> 4];
+      out += hex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+// Strings are scanned 8 bytes at a time (InsituStream::copy_plain_run) and moved down in
+// place once an escape has shortened them: every mix of plain bytes, escapes and UTF-8,
+// at every offset from an 8-byte boundary, must come back as it went in.
+TEST_CASE("parse_json returns every string as written, escapes anywhere", "[json_parser]") {
+  const std::string_view pieces[] = {"a",
+                                     "b",
+                                     "Z",
+                                     " ",
+                                     "\"",
+                                     "\\",
+                                     "\n",
+                                     std::string_view("\0", 1),
+                                     "\x1f",
+                                     "\xc3\xa9",
+                                     "\xe2\x82\xac",
+                                     "\xf0\x9f\x98\x80",
+                                     "/"};
+  std::uint32_t seed = 12345;
+  const auto next = [&seed] {
+    seed = seed * 1664525u + 1013904223u;
+    return seed >> 8;
+  };
+  for (int round = 0; round < 3000; ++round) {
+    std::string s;
+    const std::size_t length = next() % 48;
+    for (std::size_t i = 0; i < length; ++i) {
+      // Mostly plain letters, so that long plain runs meet escapes at every alignment.
+      const std::size_t pick = next() % 40;
+      s += pick < 28 ? pieces[pick % 3] : pieces[3 + pick % 10];
+    }
+    const std::string text =
+        std::string(next() % 9, ' ') + "[" + json_string(s) + "," + json_string(s + s) + "]";
+    const ParseResult r = parse(text);
+    CAPTURE(text);
+    REQUIRE(r.ok());
+    CHECK(r.value[0].as<std::string>() == s);
+    CHECK(r.value[1].as<std::string>() == s + s);
+  }
+}
+
+TEST_CASE("parse_json finds a raw control byte or a missing quote at any position",
+          "[json_parser]") {
+  for (std::size_t at = 0; at < 40; ++at) {
+    std::string plain(40, 'x');
+    plain[at] = '\t';  // must be escaped inside a JSON string
+    const std::string text = "[\"" + plain + "\"]";
+    const ParseResult r = parse(text);
+    CAPTURE(at);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.offset == 2 + at);
+    // The same after an escape, where the scanner moves the text down as it goes.
+    const std::string shifted = "[\"\\n" + plain + "\"]";
+    const ParseResult s = parse(shifted);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.offset == 4 + at);
+  }
+  for (std::size_t length = 0; length < 40; ++length) {
+    const std::string text = "\"" + std::string(length, 'y');  // never closed
+    const ParseResult r = parse(text);
+    CAPTURE(length);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.offset == text.size());
+  }
+}
