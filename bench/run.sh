@@ -4,7 +4,7 @@
 # lines, results.md, throughput.png) and the results section of bench/README.md.
 #
 # usage: bench/run.sh [--quick] [--build-dir DIR] [--bin-dir DIR] [--out DIR] [--no-readme]
-#   --quick      about 1 minute instead of 5-8: shorter runs, one repetition, no N=10,000
+#   --quick      about 2.5 minutes instead of 14: shorter runs, one repetition, no N=10,000
 #   --bin-dir    use already built bench_clients/bench_decoder from DIR (e.g. a prototype build)
 # Needs nginx-light, libnginx-mod-http-echo, gnuplot-nox, valgrind
 # (scripts/install-deps.sh --bench).
