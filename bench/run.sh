@@ -139,8 +139,9 @@ for n in $spread_counts; do
   done
 done
 
-# The receive buffer trade-off: http_task's 1 KiB default against libcurl's 16 KiB, on
-# 64 KiB answers and on the largest slow case (bench/README.md, "Receive buffer").
+# The receive buffer trade-off: http_task's default (1 KiB, grown on a handle after a larger
+# answer) against libcurl's 16 KiB, on 64 KiB answers and on the largest slow case
+# (bench/README.md, "Receive buffer").
 large_url="http://127.0.0.1:$port/large"
 for rep in $(seq "$reps"); do
   run_client buffer_1k http_task "$large_url" GET 16 --seconds "$seconds"

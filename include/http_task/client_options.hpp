@@ -87,8 +87,9 @@ struct ClientOptions {
 
   // libcurl's receive buffer per transfer (bytes, at least 1024; 0: libcurl's 16 KiB).
   // A webhook's answer rarely needs more than 1 KiB: with 10,000 calls in flight this
-  // cut peak RSS by 17 %. Answers of 64 KiB then take 1.3-1.4 times the CPU (more reads
-  // and appends); set 0 when answers are large (bench/README.md, "Receive buffer").
+  // cut peak RSS by 17 %. After a larger answer, the next call on the same libcurl
+  // handle gets a buffer that holds it, up to 16 KiB, so that webhooks answering tens
+  // of KiB are not read 1 KiB at a time (bench/README.md, "Receive buffer").
   long receive_buffer_size = 1024;
   // Ask for gzip/deflate/brotli answers and decompress them (the size limit counts
   // decompressed bytes, so a compression bomb stops at the limit).

@@ -160,6 +160,22 @@ TEST_CASE("a Client that runs out of descriptors while being made frees what it 
   CHECK(failed_at("epoll_create1"));
 }
 
+// One call at a time, so every call reuses the same libcurl handle, whose receive buffer
+// follows the size of its last answer (1 KiB by default, up to 16 KiB): each answer
+// must come back whole whatever buffer the handle had, growing and shrinking.
+TEST_CASE("answers of every size come back whole as a handle's receive buffer changes",
+          "[client]") {
+  Client client;
+  URL answer(server_url("/answer"), client);
+  for (std::size_t size : {10, 70'000, 10, 3'000, 70'000, 70'000, 100, 20'000, 1'500, 5, 9'000}) {
+    CAPTURE(size);
+    std::string text(size, 'x');
+    for (std::size_t i = 0; i < size; i += 97) text[i] = static_cast<char>('a' + i % 26);
+    const std::string body = R"({"status": "success", "retval": ")" + text + "\"}";
+    CHECK(answer.post_async({{"body", body}}).get().as<std::string>() == text);
+  }
+}
+
 // Each multi handle has its own libcurl timer; the loop must fire every one.
 TEST_CASE("timeouts fire for calls on every multi handle", "[client]") {
   ClientOptions options;

@@ -45,11 +45,15 @@ class EasyHandle {
     error[0] = '\0';
   }
 
-  // Back to the idle list: a rare large answer's memory is not kept for the next call.
+  // Back to the idle list: a rare large answer's memory is not kept for the next call,
+  // its size is (for the next call's receive buffer).
   void end() noexcept {
     call = nullptr;
+    last_answer_bytes_ = answer.size();
     if (answer.capacity() > kKeptAnswerBytes) std::string().swap(answer);
   }
+
+  std::size_t last_answer_bytes() const noexcept { return last_answer_bytes_; }
 
   // A call's URL is never empty (prepare() checked its scheme): an empty url_ is unset.
   void url(const std::string& url) {
@@ -65,6 +69,7 @@ class EasyHandle {
     headers_ = list;
   }
 
+  void receive_buffer(long bytes) { set(receive_buffer_, CURLOPT_BUFFERSIZE, bytes); }
   void connect_timeout_ms(long ms) { set(connect_timeout_ms_, CURLOPT_CONNECTTIMEOUT_MS, ms); }
   void timeout_ms(long ms) { set(timeout_ms_, CURLOPT_TIMEOUT_MS, ms); }
   void max_redirects(long hops) {
@@ -115,6 +120,8 @@ class EasyHandle {
   CURL* easy_;
   std::string url_;
   const curl_slist* headers_ = nullptr;
+  std::size_t last_answer_bytes_ = 0;
+  long receive_buffer_ = kUnset;
   long connect_timeout_ms_ = kUnset;
   long timeout_ms_ = kUnset;
   long follow_ = kUnset;

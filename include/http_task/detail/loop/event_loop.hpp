@@ -236,6 +236,21 @@ class EventLoop final : public Driver::Engine {
     handle.timeout_ms(attempt_timeout_ms(call));
     handle.max_redirects(call.max_redirects);
     handle.method(call.method, call.has_body, call.body);
+    if (options_.receive_buffer_size > 0) handle.receive_buffer(receive_buffer_for(handle));
+  }
+
+  // The Client's small receive buffer, unless the handle's last answer took more than
+  // one read of it: then a buffer that holds that answer, up to libcurl's 16 KiB. Calls
+  // to one webhook tend to answer alike, and the idle handle taken next is the last one
+  // put back; each read a small buffer adds is a recv and a poll (bench/README.md,
+  // "Receive buffer"). Only the touched pages of a buffer are resident, so a larger one
+  // costs memory only while answers are large.
+  long receive_buffer_for(const EasyHandle& handle) const {
+    long size = options_.receive_buffer_size;
+    while (size < CURL_MAX_WRITE_SIZE &&
+           static_cast<std::size_t>(size) < handle.last_answer_bytes())
+      size *= 2;
+    return size;
   }
 
   // Once per handle: what every call of this Client shares. Reused handles keep it,
@@ -262,8 +277,6 @@ class EventLoop final : public Driver::Engine {
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, &EventLoop::on_header);
     // Fails early when Content-Length says too much; on_write counts the rest.
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options_.max_response_bytes));
-    if (options_.receive_buffer_size > 0)
-      curl_easy_setopt(e, CURLOPT_BUFFERSIZE, options_.receive_buffer_size);
     if (options_.accept_compressed) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     configure_tls(e);
     if (address_filter_.enabled()) {
