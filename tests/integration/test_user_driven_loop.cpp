@@ -51,11 +51,7 @@ TEST_CASE("run_once drives calls and runs continuations on the driving thread", 
       if (std::this_thread::get_id() == me) ++on_this_thread;
       return n;
     }));
-  REQUIRE(drive_until(client, [&] {
-    for (auto& r : results)
-      if (!r.ready()) return false;
-    return true;
-  }));
+  REQUIRE(drive_until(client, [&] { return http_task_test::all_ready(results); }));
   for (int i = 0; i < 50; ++i) CHECK(results[i].get() == 3 * i);
   CHECK(on_this_thread == 50);
 }
@@ -183,13 +179,8 @@ TEST_CASE("a poll() loop times out calls on every multi handle", "[user_driven]"
   URL stalled(server_url("/slow?ms=30000"), client);
   std::vector<AsyncResult<Json>> results;
   for (int i = 0; i < 200; ++i) results.push_back(stalled.get_async());
-  auto all_ready = [&] {
-    for (auto& r : results)
-      if (!r.ready()) return false;
-    return true;
-  };
   auto give_up = std::chrono::steady_clock::now() + 20s;  // before the server answers
-  while (!all_ready() && std::chrono::steady_clock::now() < give_up) {
+  while (!http_task_test::all_ready(results) && std::chrono::steady_clock::now() < give_up) {
     pollfd p{client.native_handle(), POLLIN, 0};
     auto timeout = client.next_timeout();
     ::poll(&p, 1, timeout.count() < 0 ? 1000 : static_cast<int>(timeout.count()));

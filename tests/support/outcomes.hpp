@@ -9,6 +9,14 @@
 
 namespace http_task_test {
 
+// Whether every one of the results is ready.
+template <class T>
+bool all_ready(const std::vector<http_task::AsyncResult<T>>& results) {
+  for (const auto& r : results)
+    if (!r.ready()) return false;
+  return true;
+}
+
 // How many of the results failed with Error; every result must be ready.
 template <class Error, class T>
 int count_failed_with(std::vector<http_task::AsyncResult<T>>& results) {

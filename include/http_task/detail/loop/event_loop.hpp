@@ -44,15 +44,16 @@ namespace http_task::detail {
 class EventLoop final : public Driver::Engine {
  public:
   explicit EventLoop(const ClientOptions& options)
-      : options_(options), address_filter_(options.address_guard) {
+      : options_(options),
+        address_filter_(options.address_guard),
+        epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
+    if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     ensure_curl_global_init();
     for (auto line : kDefaultHeaders) {
       curl_slist* next = curl_slist_append(default_headers_.get(), std::string(line).c_str());
       if (!next) throw std::bad_alloc();
       if (!default_headers_) default_headers_.reset(next);  // later lines go on its tail
     }
-    epoll_fd_ = OwnedFd(::epoll_create1(EPOLL_CLOEXEC));
-    if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = inbox_->fd();

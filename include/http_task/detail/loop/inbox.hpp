@@ -3,6 +3,8 @@
 // threads at once.
 #pragma once
 
+#include <http_task/detail/loop/owned_fd.hpp>
+
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -32,7 +34,6 @@ class Inbox {
   }
   Inbox(const Inbox&) = delete;
   Inbox& operator=(const Inbox&) = delete;
-  ~Inbox() { ::close(fd_); }
 
   int fd() const noexcept { return fd_; }
 
@@ -118,7 +119,7 @@ class Inbox {
     }
   }
 
-  int fd_;
+  OwnedFd fd_;
   mutable std::mutex mutex_;
   std::vector<Command> queue_;
   bool wake_pending_ = false;

@@ -1,32 +1,24 @@
-// A file descriptor closed by its owner's destructor, also when a constructor throws
-// after making it: the EventLoop's epoll descriptor.
+// A file descriptor closed by its owner's destructor, also when the owner's constructor
+// throws after making it: the Inbox's eventfd and the EventLoop's epoll descriptor.
 #pragma once
 
 #include <unistd.h>
-
-#include <utility>
 
 namespace http_task::detail {
 
 class OwnedFd {
  public:
-  OwnedFd() noexcept = default;
   explicit OwnedFd(int fd) noexcept : fd_(fd) {}
   ~OwnedFd() {
     if (fd_ >= 0) ::close(fd_);
   }
-  OwnedFd(OwnedFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
-  OwnedFd& operator=(OwnedFd&& other) noexcept {
-    std::swap(fd_, other.fd_);
-    return *this;
-  }
   OwnedFd(const OwnedFd&) = delete;
   OwnedFd& operator=(const OwnedFd&) = delete;
 
-  operator int() const noexcept { return fd_; }  // -1 when none
+  operator int() const noexcept { return fd_; }  // -1 when the call that made it failed
 
  private:
-  int fd_ = -1;
+  const int fd_;
 };
 
 }  // namespace http_task::detail
