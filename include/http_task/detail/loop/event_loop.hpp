@@ -387,8 +387,7 @@ class EventLoop final : public Driver::Engine {
       bool ok_status = call.http_status >= 200 && call.http_status < 300;
       for (long s : policy.retry_statuses)
         retryable = retryable || (!ok_status && s == call.http_status);
-    } else if (policy.retry_transport_errors && call.blocked_address.empty() && !call.too_large &&
-               !call.headers_too_large) {
+    } else if (policy.retry_transport_errors && !call.stopped_by_client()) {
       retryable = is_transient(rc);
     }
     if (!retryable) return std::nullopt;
@@ -455,6 +454,10 @@ class EventLoop final : public Driver::Engine {
   Outcome outcome_of(const Transfer& call, CURLcode rc, std::string_view answer,
                      const char* curl_error) const {
     if (rc == CURLE_OK) return call.decode(call.http_status, answer, options_);
+    if (call.out_of_memory)
+      return Outcome::failure(TransportError(
+          CURLE_OUT_OF_MEMORY, "Out of memory: the answer did not fit in memory after " +
+                                   std::to_string(answer.size()) + " bytes"));
     if (!call.blocked_address.empty())
       return Outcome::failure(BlockedAddressError(call.blocked_address, call.blocked_reason));
     // libcurl 7.88 refuses a single header line over 100 KiB with a bare "Out of
@@ -601,7 +604,10 @@ class EventLoop final : public Driver::Engine {
     if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(handle));
   }
 
-  static size_t on_write(char* data, size_t size, size_t count, void* userp) {
+  // libcurl's callbacks. libcurl is C: an exception thrown into its frames would unwind
+  // past its cleanup and leave its state half-changed. So each is noexcept, and a failure
+  // becomes a flag on the call that outcome_of() turns into the call's error.
+  static size_t on_write(char* data, size_t size, size_t count, void* userp) noexcept {
     auto& handle = *static_cast<EasyHandle*>(userp);
     auto& call = *handle.call;
     size_t n = size * count;
@@ -609,11 +615,16 @@ class EventLoop final : public Driver::Engine {
       call.too_large = true;
       return 0;  // anything but n makes libcurl stop with CURLE_WRITE_ERROR
     }
-    handle.answer.append(data, n);
+    try {
+      handle.answer.append(data, n);
+    } catch (...) {
+      call.out_of_memory = true;
+      return 0;
+    }
     return n;
   }
 
-  static size_t on_header(char* data, size_t size, size_t count, void* userp) {
+  static size_t on_header(char* data, size_t size, size_t count, void* userp) noexcept {
     (void)data;
     auto& call = *static_cast<EasyHandle*>(userp)->call;
     size_t n = size * count;
@@ -625,19 +636,25 @@ class EventLoop final : public Driver::Engine {
     return n;
   }
 
-  static curl_socket_t on_open_socket(void* userp, curlsocktype purpose, curl_sockaddr* address) {
+  static curl_socket_t on_open_socket(void* userp, curlsocktype purpose,
+                                      curl_sockaddr* address) noexcept {
     auto& call = *static_cast<EasyHandle*>(userp)->call;
     if (purpose == CURLSOCKTYPE_IPCXN) {
-      if (auto refused = call.address_filter->check(&address->addr)) {
-        call.blocked_address = std::move(refused->first);
-        call.blocked_reason = std::move(refused->second);
-        return CURL_SOCKET_BAD;
+      try {  // the refusal's words are allocated
+        if (auto refused = call.address_filter->check(&address->addr)) {
+          call.blocked_address = std::move(refused->first);
+          call.blocked_reason = std::move(refused->second);
+          return CURL_SOCKET_BAD;
+        }
+      } catch (...) {
+        call.out_of_memory = true;
+        return CURL_SOCKET_BAD;  // not checked, so not connected
       }
     }
     return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   }
 
-  static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void* socketp) {
+  static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void* socketp) noexcept {
     auto& shard = *static_cast<MultiShard*>(userp);
     auto& self = *static_cast<EventLoop*>(shard.owner());
     if (what == CURL_POLL_REMOVE) {
@@ -658,7 +675,7 @@ class EventLoop final : public Driver::Engine {
     return 0;
   }
 
-  static int on_timer(CURLM*, long timeout_ms, void* userp) {
+  static int on_timer(CURLM*, long timeout_ms, void* userp) noexcept {
     auto& shard = *static_cast<MultiShard*>(userp);
     if (timeout_ms < 0)
       shard.timer.reset();

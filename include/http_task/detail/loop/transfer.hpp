@@ -162,6 +162,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   std::size_t header_bytes = 0;
   bool too_large = false;
   bool headers_too_large = false;
+  bool out_of_memory = false;  // an allocation failed in a libcurl callback
   const class AddressFilter* address_filter = nullptr;  // set when the guard is on
   std::string blocked_address;                          // set by the address guard
   std::string blocked_reason;
@@ -171,11 +172,17 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     ++attempts_made;
     attempts_seen.store(attempts_made, std::memory_order_relaxed);
     header_bytes = 0;
-    too_large = headers_too_large = false;
+    too_large = headers_too_large = out_of_memory = false;
     blocked_address.clear();
     blocked_reason.clear();
     http_status = 0;
     free_signed_headers();
+  }
+
+  // This side ended the attempt (a size limit, the address guard, memory): another
+  // attempt would end the same way.
+  bool stopped_by_client() const noexcept {
+    return too_large || headers_too_large || out_of_memory || !blocked_address.empty();
   }
 
   void free_signed_headers() {
