@@ -189,6 +189,37 @@ TEST_CASE("answers of every size come back whole as a handle's receive buffer ch
   }
 }
 
+// An answer larger than a handle keeps is decoded in place in its own buffer, which
+// the value keeps: values and errors, their quotes of the body included, must be those
+// of a copy, and the handle must read the next answer into a new buffer.
+TEST_CASE("large answers are decoded in their own buffer, values and errors alike", "[client]") {
+  Client client;
+  URL answer(server_url("/answer"), client);
+  const std::string text(70'000, 'x');
+  const auto answered = [&](const std::string& body) {
+    return answer.post_async({{"body", body}});
+  };
+  const auto error_of = [](AsyncResult<Json> r) -> std::string {
+    try {
+      r.get();
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "no error";
+  };
+  const std::string success = R"({"status": "success", "retval": ")";
+  CHECK(answered(success + text + "\"}").get().as<std::string>() == text);
+  CHECK(answered(R"({"status": "success", "retval": 5})").get().as<int>() == 5);
+  CHECK_THAT(error_of(answered(R"(["a\"b", ")" + text + "\"]")),
+             Catch::Contains("webhook answer is a JSON array") &&
+                 Catch::Contains(R"(body begins "[\"a\\\"b\", \"xxx)"));
+  CHECK_THAT(error_of(answered(success + text + "\"} x")),
+             Catch::Contains("not valid JSON") &&
+                 Catch::Contains(R"(body begins "{\"status\": \"success\", \"retval\": \"xxx)"));
+  CHECK(error_of(answered(R"({"status": "failure", "reason": ")" + text + "\"}")) == text);
+  CHECK(answered(R"({"status": "success", "retval": [1, "y"]})").get().dump() == R"([1,"y"])");
+}
+
 // Each multi handle has its own libcurl timer; the loop must fire every one.
 TEST_CASE("timeouts fire for calls on every multi handle", "[client]") {
   ClientOptions options;

@@ -8,8 +8,10 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <typeinfo>
 
 using http_task::detail::decode_answer;
+using http_task::detail::decode_answer_in_place;
 using http_task::detail::DecodeLimits;
 using http_task::detail::Outcome;
 
@@ -17,8 +19,28 @@ namespace {
 
 using namespace std::string_view_literals;
 
+// The error's type and words.
+std::string described(const Outcome& outcome) {
+  try {
+    std::rethrow_exception(outcome.error);
+  } catch (const std::exception& e) {
+    return std::string(typeid(e).name()) + ": " + e.what();
+  }
+}
+
+// Every body is decoded twice: from a view of it, and in place in a string of its own,
+// as the loop does with a large answer. Both must give the same outcome; the tests then
+// check the one decoded in place, whose string is gone by then.
 Outcome decode(std::string_view body, long status = 200, DecodeLimits limits = {}) {
-  return decode_answer(status, body, limits);
+  const Outcome viewed = decode_answer(status, body, limits);
+  std::string own(body);
+  Outcome in_place = decode_answer_in_place(status, own, limits);
+  REQUIRE(in_place.ok() == viewed.ok());
+  if (viewed.ok())
+    CHECK(in_place.value.dump() == viewed.value.dump());
+  else
+    CHECK(described(in_place) == described(viewed));
+  return in_place;
 }
 
 // Rethrows the outcome's error as E and returns it; fails the test for any other outcome.
@@ -252,6 +274,8 @@ TEST_CASE("decode_answer: hostile bodies give clean errors", "[answer_decoder]")
     CHECK(cve.value[0].as<double>() == 0.0);
     CHECK(contains(message_of(decode(R"({"status":"success","retval":1e400})")),
                    "Number too big to be stored in double: 1e400"));
+    // Short enough to live inside its std::string: taking it moves the bytes.
+    CHECK(contains(message_of(decode("2e2143 ")), "Number too big to be stored in double: 2e2143"));
     const Outcome big = decode(R"({"status":"success","retval":[-0,9223372036854775808,)"
                                R"(18446744073709551616,18446744073709551617]})");
     REQUIRE(big.ok());
@@ -283,6 +307,27 @@ TEST_CASE("decode_answer: the result outlives the body", "[answer_decoder]") {
   CHECK(o.value[0].as<std::string>() == "kept after free");
 }
 
+TEST_CASE("decode_answer_in_place keeps the body's buffer only when it parses there",
+          "[answer_decoder]") {
+  const std::string answer = R"({"status":"success","retval":"a\"b"})";
+  std::string body = answer;
+  const Outcome taken = decode_answer_in_place(200, body, {});
+  REQUIRE(taken.ok());
+  CHECK(body.empty());
+  CHECK(taken.value.as<std::string>() == "a\"b");
+
+  // Invalid UTF-8 is parsed by RapidJSON's own checks from the text as it is, an error
+  // status is not parsed as an answer: the body stays the caller's.
+  for (long status : {200L, 500L}) {
+    std::string kept = status == 200 ? std::string("{\"status\":\"\xFF\"}") : answer;
+    const std::string before = kept;
+    CHECK_FALSE(decode_answer_in_place(status, kept, {}).ok());
+    CHECK(kept == before);
+  }
+}
+
 TEST_CASE("decode_answer is noexcept", "[answer_decoder]") {
   STATIC_REQUIRE(noexcept(decode_answer(200, std::string_view(), DecodeLimits{})));
+  std::string body;
+  STATIC_REQUIRE(noexcept(decode_answer_in_place(200, body, DecodeLimits{})));
 }

@@ -89,7 +89,7 @@ inline std::string failure_reason_in(std::string_view body, const DecodeLimits& 
 }
 
 inline Outcome decode_answer_or_throw(long http_status, std::string_view body,
-                                      const DecodeLimits& limits) {
+                                      const DecodeLimits& limits, std::string* owner) {
   if (http_status < 200 || http_status > 299) {
     return Outcome::failure(HttpError(http_status, capped_body(body, limits.max_error_body),
                                       failure_reason_in(body, limits)));
@@ -98,17 +98,19 @@ inline Outcome decode_answer_or_throw(long http_status, std::string_view body,
   if (is_json_whitespace(body)) {
     return Outcome::failure(InvalidResponseError("empty response body (only whitespace)"));
   }
-  ParseResult parsed = parse_json(body, limits.max_depth);
+  // A parse in the body's own buffer changes it: what an error quotes is taken first.
+  const std::string taken_preview = owner ? quoted_preview(body, 48) : std::string();
+  const auto begins = [&] { return owner ? taken_preview : quoted_preview(body, 48); };
+  ParseResult parsed = parse_json(body, limits.max_depth, owner);
   if (!parsed.ok()) {
-    return Outcome::failure(
-        InvalidResponseError("webhook answer is not valid JSON: " + parsed.error +
-                             "; body begins " + quoted_preview(body, 48)));
+    return Outcome::failure(InvalidResponseError(
+        "webhook answer is not valid JSON: " + parsed.error + "; body begins " + begins()));
   }
   const rapidjson::Value& root = parsed.value.value();
   if (!root.IsObject()) {
     return Outcome::failure(InvalidResponseError(
         std::string("webhook answer is a JSON ") + type_name(root) +
-        ", expected an object with a \"status\" key; body begins " + quoted_preview(body, 48)));
+        ", expected an object with a \"status\" key; body begins " + begins()));
   }
   const AnswerFields fields = answer_fields(root);
   if (fields.duplicate != nullptr) {
@@ -117,8 +119,8 @@ inline Outcome decode_answer_or_throw(long http_status, std::string_view body,
                                                  "\" more than once (ambiguous)"));
   }
   if (fields.status == nullptr) {
-    return Outcome::failure(InvalidResponseError(
-        "webhook answer has no \"status\" key; body begins " + quoted_preview(body, 48)));
+    return Outcome::failure(
+        InvalidResponseError("webhook answer has no \"status\" key; body begins " + begins()));
   }
   if (fields.status->IsString() && key_equals(*fields.status, "success")) {
     if (fields.retval == nullptr) {
@@ -142,7 +144,19 @@ inline Outcome decode_answer_or_throw(long http_status, std::string_view body,
 inline Outcome decode_answer(long http_status, std::string_view body,
                              const DecodeLimits& limits) noexcept {
   try {
-    return decode_answer_or_throw(http_status, body, limits);
+    return decode_answer_or_throw(http_status, body, limits, nullptr);
+  } catch (...) {
+    return Outcome::failure(std::current_exception());
+  }
+}
+
+// The same from the answer's own buffer, which the value may keep instead of a copy of
+// it: body is left empty when taken, else as it was. For large answers, whose copy
+// costs a block as large as they are.
+inline Outcome decode_answer_in_place(long http_status, std::string& body,
+                                      const DecodeLimits& limits) noexcept {
+  try {
+    return decode_answer_or_throw(http_status, body, limits, &body);
   } catch (...) {
     return Outcome::failure(std::current_exception());
   }

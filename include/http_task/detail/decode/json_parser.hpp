@@ -54,6 +54,7 @@ struct JsonHolder {
   alignas(std::max_align_t) unsigned char inline_buffer[256];  // the pool's first chunk
   rapidjson::MemoryPoolAllocator<> pool;
   Document document;  // a rapidjson::Value: its allocator type is the default one
+  std::string text;   // the text parsed in place, when its buffer was handed over
 };
 
 // What RapidJSON parses in place (kParseInsituFlag): a private, writable copy of the
@@ -326,7 +327,13 @@ inline ParseResult parse_error(std::string message, std::size_t offset) {
 // other than JSON whitespace (NUL included) is an error; at most max_depth nested
 // arrays/objects. Numbers: integers that fit in 64 bits stay integers, larger ones become
 // doubles, an out-of-range exponent (1e400) is an error, underflow becomes 0.
-inline ParseResult parse_json(std::string_view text, std::size_t max_depth) {
+//
+// owner: text's own buffer, or null. When given, the document may take it and parse in
+// place there instead of copying the text (owner is then left empty). The text is then
+// changed, and gone once the result is: a caller that quotes it afterwards quotes it
+// first.
+inline ParseResult parse_json(std::string_view text, std::size_t max_depth,
+                              std::string* owner = nullptr) {
   if (text.size() > kMaxJsonBytes) {
     return parse_error("JSON text larger than " + std::to_string(kMaxJsonBytes) + " bytes", 0);
   }
@@ -367,9 +374,16 @@ inline ParseResult parse_json(std::string_view text, std::size_t max_depth) {
   auto generator = [&](Document& document) {
     LimitingHandler<Document> handler(document, max_depth);
     if (is_valid_utf8(text.substr(start))) {
-      char* copy = static_cast<char*>(holder->pool.Malloc(text.size()));
-      if (copy == nullptr && !text.empty()) throw std::bad_alloc();
-      if (!text.empty()) std::memcpy(copy, text.data(), text.size());
+      char* copy = nullptr;
+      if (owner != nullptr && owner->data() == text.data() && owner->size() == text.size()) {
+        holder->text.swap(*owner);
+        text = holder->text;  // a short string's bytes move with it
+        copy = holder->text.data();
+      } else {
+        copy = static_cast<char*>(holder->pool.Malloc(text.size()));
+        if (copy == nullptr && !text.empty()) throw std::bad_alloc();
+        if (!text.empty()) std::memcpy(copy, text.data(), text.size());
+      }
       InsituStream stream(copy, text.size(), start);
       handler.parsing_in(stream);
       recursive = max_depth <= kMaxRecursiveDepth;

@@ -36,21 +36,43 @@ class EasyHandle {
 
   Transfer* call = nullptr;          // the call it carries now, for the callbacks
   MultiShard* shard = nullptr;       // the multi handle it is added to, if any
-  std::string answer;                // the answer's bytes, this attempt
   char error[CURL_ERROR_SIZE] = {};  // libcurl's words on the last failure
+
+  // The answer's bytes, this attempt. The decoder may take a buffer that end() would not
+  // keep (answer is then empty; answer_bytes() still counts them).
+  std::string answer;
+  std::size_t answer_bytes() const noexcept { return answer_bytes_; }
+
+  // The first bytes of an answer: room for all of it when libcurl knows its length and
+  // it is within limit, so that a large answer is not copied again each time it grows.
+  void expect_answer(std::size_t limit) {
+    curl_off_t length = -1;
+    curl_easy_getinfo(easy_, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length);
+    if (length > 0 && static_cast<std::size_t>(length) <= limit)
+      answer.reserve(static_cast<std::size_t>(length));
+  }
+
+  void append(const char* data, std::size_t n) {
+    answer.append(data, n);
+    answer_bytes_ += n;
+  }
 
   // Before an attempt: libcurl writes the error buffer only on failure.
   void begin() noexcept {
     answer.clear();
+    answer_bytes_ = 0;
     error[0] = '\0';
   }
 
-  // Back to the idle list: a rare large answer's memory is not kept for the next call,
-  // its size is (for the next call's receive buffer).
+  // Whether end() keeps the answer's buffer for the next call: a rare large answer's
+  // memory is not kept.
+  bool keeps_answer_buffer() const noexcept { return answer.capacity() <= kKeptAnswerBytes; }
+
+  // Back to the idle list. The answer's size is kept, for the next call's receive buffer.
   void end() noexcept {
     call = nullptr;
-    last_answer_bytes_ = answer.size();
-    if (answer.capacity() > kKeptAnswerBytes) std::string().swap(answer);
+    last_answer_bytes_ = answer_bytes_;
+    if (!keeps_answer_buffer()) std::string().swap(answer);
   }
 
   std::size_t last_answer_bytes() const noexcept { return last_answer_bytes_; }
@@ -120,6 +142,7 @@ class EasyHandle {
   CURL* easy_;
   std::string url_;
   const curl_slist* headers_ = nullptr;
+  std::size_t answer_bytes_ = 0;
   std::size_t last_answer_bytes_ = 0;
   long receive_buffer_ = kUnset;
   long connect_timeout_ms_ = kUnset;

@@ -368,7 +368,7 @@ class EventLoop final : public Driver::Engine {
       } else if (auto delay = retry_delay(call, rc, easy)) {
         schedule_retry(std::move(keep), *delay);
       } else {
-        call.complete(outcome_of(call, rc, handle->answer, handle->error));
+        call.complete(outcome_of(call, rc, *handle));
         if (call.has_sleepers()) ++answered_sleepers_;
         retire(call);
       }
@@ -450,10 +450,15 @@ class EventLoop final : public Driver::Engine {
     }
   }
 
-  // answer and curl_error: the attempt's answer and libcurl's message (EasyHandle).
-  Outcome outcome_of(const Transfer& call, CURLcode rc, std::string_view answer,
-                     const char* curl_error) const {
-    if (rc == CURLE_OK) return call.decode(call.http_status, answer, options_);
+  // From the attempt's handle: its answer and libcurl's message.
+  Outcome outcome_of(const Transfer& call, CURLcode rc, EasyHandle& handle) const {
+    if (rc == CURLE_OK) {
+      // A buffer the handle would not keep goes to the decoder, to parse in place there.
+      std::string* owner = handle.keeps_answer_buffer() ? nullptr : &handle.answer;
+      return call.decode(call.http_status, handle.answer, owner, options_);
+    }
+    const std::string_view answer = handle.answer;
+    const char* curl_error = handle.error;
     if (call.out_of_memory)
       return Outcome::failure(TransportError(
           CURLE_OUT_OF_MEMORY, "Out of memory: the answer did not fit in memory after " +
@@ -611,12 +616,13 @@ class EventLoop final : public Driver::Engine {
     auto& handle = *static_cast<EasyHandle*>(userp);
     auto& call = *handle.call;
     size_t n = size * count;
-    if (n > call.max_response_bytes - handle.answer.size()) {
+    if (n > call.max_response_bytes - handle.answer_bytes()) {
       call.too_large = true;
       return 0;  // anything but n makes libcurl stop with CURLE_WRITE_ERROR
     }
     try {
-      handle.answer.append(data, n);
+      if (handle.answer_bytes() == 0) handle.expect_answer(call.max_response_bytes);
+      handle.append(data, n);
     } catch (...) {
       call.out_of_memory = true;
       return 0;

@@ -115,10 +115,15 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     signer = o.signer ? o.signer : client.signer;
   }
 
-  // The loop's driver: hands the answer to the dispatcher or the Celery decoder.
-  Outcome decode(long status, std::string_view answer, const ClientOptions& client) const {
-    if (!dispatcher)
-      return decode_answer(status, answer, {client.max_json_depth, client.max_error_body});
+  // The loop's driver: hands the answer to the dispatcher or the Celery decoder. owner:
+  // the answer's buffer, when the decoder may keep it (decode_answer_in_place), or null.
+  Outcome decode(long status, std::string_view answer, std::string* owner,
+                 const ClientOptions& client) const {
+    if (!dispatcher) {
+      const DecodeLimits limits{client.max_json_depth, client.max_error_body};
+      return owner ? decode_answer_in_place(status, *owner, limits)
+                   : decode_answer(status, answer, limits);
+    }
     try {
       Response r{status, answer, id(), client.max_json_depth, client.max_error_body};
       return Outcome::success(dispatcher->decode(r));
