@@ -39,9 +39,8 @@ class EasyHandle {
   char error[CURL_ERROR_SIZE] = {};  // libcurl's words on the last failure
 
   // The answer's bytes, this attempt. The decoder may take a buffer that end() would not
-  // keep (answer is then empty; answer_bytes() still counts them).
+  // keep: answer is then empty.
   std::string answer;
-  std::size_t answer_bytes() const noexcept { return answer_bytes_; }
 
   // The first bytes of an answer: room for all of it when libcurl knows its length and
   // it is within limit, so that a large answer is not copied again each time it grows.
@@ -52,15 +51,9 @@ class EasyHandle {
       answer.reserve(static_cast<std::size_t>(length));
   }
 
-  void append(const char* data, std::size_t n) {
-    answer.append(data, n);
-    answer_bytes_ += n;
-  }
-
   // Before an attempt: libcurl writes the error buffer only on failure.
   void begin() noexcept {
     answer.clear();
-    answer_bytes_ = 0;
     error[0] = '\0';
   }
 
@@ -68,10 +61,13 @@ class EasyHandle {
   // memory is not kept.
   bool keeps_answer_buffer() const noexcept { return answer.capacity() <= kKeptAnswerBytes; }
 
-  // Back to the idle list. The answer's size is kept, for the next call's receive buffer.
+  // Back to the idle list. The answer's size is kept, for the next call's receive buffer:
+  // libcurl's count of the bytes it read, which the decoder cannot take away.
   void end() noexcept {
     call = nullptr;
-    last_answer_bytes_ = answer_bytes_;
+    curl_off_t bytes = 0;
+    curl_easy_getinfo(easy_, CURLINFO_SIZE_DOWNLOAD_T, &bytes);
+    last_answer_bytes_ = bytes > 0 ? static_cast<std::size_t>(bytes) : 0;
     if (!keeps_answer_buffer()) std::string().swap(answer);
   }
 
@@ -142,7 +138,6 @@ class EasyHandle {
   CURL* easy_;
   std::string url_;
   const curl_slist* headers_ = nullptr;
-  std::size_t answer_bytes_ = 0;
   std::size_t last_answer_bytes_ = 0;
   long receive_buffer_ = kUnset;
   long connect_timeout_ms_ = kUnset;

@@ -616,13 +616,13 @@ class EventLoop final : public Driver::Engine {
     auto& handle = *static_cast<EasyHandle*>(userp);
     auto& call = *handle.call;
     size_t n = size * count;
-    if (n > call.max_response_bytes - handle.answer_bytes()) {
+    if (n > call.max_response_bytes - handle.answer.size()) {
       call.too_large = true;
       return 0;  // anything but n makes libcurl stop with CURLE_WRITE_ERROR
     }
     try {
-      if (handle.answer_bytes() == 0) handle.expect_answer(call.max_response_bytes);
-      handle.append(data, n);
+      if (handle.answer.empty()) handle.expect_answer(call.max_response_bytes);
+      handle.answer.append(data, n);
     } catch (...) {
       call.out_of_memory = true;
       return 0;
