@@ -12,6 +12,7 @@
 #include <http_task/detail/loop/curl_global.hpp>
 #include <http_task/detail/loop/driver.hpp>
 #include <http_task/detail/loop/easy_handle.hpp>
+#include <http_task/detail/loop/header_list.hpp>
 #include <http_task/detail/loop/inbox.hpp>
 #include <http_task/detail/loop/multi_shard.hpp>
 #include <http_task/detail/loop/owned_fd.hpp>
@@ -49,11 +50,7 @@ class EventLoop final : public Driver::Engine {
         epoll_fd_(::epoll_create1(EPOLL_CLOEXEC)) {
     if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
     ensure_curl_global_init();
-    for (auto line : kDefaultHeaders) {
-      curl_slist* next = curl_slist_append(default_headers_.get(), std::string(line).c_str());
-      if (!next) throw std::bad_alloc();
-      if (!default_headers_) default_headers_.reset(next);  // later lines go on its tail
-    }
+    for (auto line : kDefaultHeaders) default_headers_.append(std::string(line).c_str());
     epoll_event ev{};
     ev.events = EPOLLIN;
     ev.data.fd = inbox_->fd();
@@ -320,24 +317,19 @@ class EventLoop final : public Driver::Engine {
   // The header list of this attempt: the call's (or the shared default), plus the
   // signer's headers, which depend on the attempt's time and so are made anew.
   curl_slist* headers_for(Transfer& call) const {
-    curl_slist* base = call.headers ? call.headers : default_headers_.get();
+    curl_slist* base = call.headers ? call.headers.get() : default_headers_.get();
     if (!call.signer) return base;
     SigningInput input{
         call.id(),         call.method, call.url, call.body, std::chrono::system_clock::now(),
         call.attempts_made};
     Headers extra = call.signer->sign(input);
-    auto append = [&](const std::string& line) {
-      curl_slist* next = curl_slist_append(call.signed_headers, line.c_str());
-      if (!next) throw std::bad_alloc();
-      call.signed_headers = next;
-    };
-    for (curl_slist* l = base; l; l = l->next) append(l->data);
+    for (curl_slist* l = base; l; l = l->next) call.signed_headers.append(l->data);
     for (const auto& [name, value] : extra) {
       if (!is_http_token(name) || !is_header_value_safe(value))
         throw RequestError("the request signer made an invalid header '" + name + "'");
-      append(name + ": " + value);
+      call.signed_headers.append((name + ": " + value).c_str());
     }
-    return call.signed_headers;
+    return call.signed_headers.get();
   }
 
   // Completing a call may run an inline continuation that starts calls: the list being
@@ -540,7 +532,7 @@ class EventLoop final : public Driver::Engine {
       }
     }
     std::string().swap(call.body);
-    call.free_signed_headers();
+    call.signed_headers.clear();
   }
 
   void add_shard() {
@@ -699,10 +691,7 @@ class EventLoop final : public Driver::Engine {
   const ClientOptions& options_;
   AddressFilter address_filter_;
   std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
-  struct FreeSlist {
-    void operator()(curl_slist* list) const noexcept { curl_slist_free_all(list); }
-  };
-  std::unique_ptr<curl_slist, FreeSlist> default_headers_;
+  HeaderList default_headers_;
   OwnedFd epoll_fd_;  // declared before the shards, so it outlives them
   std::vector<std::unique_ptr<MultiShard>> shards_;
   std::vector<MultiShard*> touched_;  // shards acted on this turn

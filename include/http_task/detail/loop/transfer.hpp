@@ -9,6 +9,7 @@
 #include <http_task/detail/future/call_state.hpp>
 #include <http_task/detail/loop/driver.hpp>
 #include <http_task/detail/loop/easy_handle.hpp>
+#include <http_task/detail/loop/header_list.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/request.hpp>
@@ -56,11 +57,6 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   Transfer(Uuid4 id, std::shared_ptr<Driver> driver)
       : CallState(id), created(std::chrono::steady_clock::now()), driver_(std::move(driver)) {}
   int attempts() const noexcept override { return attempts_seen.load(std::memory_order_relaxed); }
-
-  ~Transfer() override {
-    if (headers) curl_slist_free_all(headers);
-    free_signed_headers();
-  }
 
   // Calling thread: checks the request and turns it into what goes on the wire.
   // Throws RequestError for anything that must not be sent. A custom dispatcher may
@@ -137,7 +133,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   std::string url;
   std::string body;
   bool has_body = false;
-  curl_slist* headers = nullptr;  // null: the loop's shared default list
+  HeaderList headers;  // empty: the loop's shared default list
   long connect_timeout_ms = 0;
   long timeout_ms = 0;
   long max_redirects = 0;
@@ -171,7 +167,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   const class AddressFilter* address_filter = nullptr;  // set when the guard is on
   std::string blocked_address;                          // set by the address guard
   std::string blocked_reason;
-  curl_slist* signed_headers = nullptr;  // this attempt's headers when a signer runs
+  HeaderList signed_headers;  // this attempt's headers when a signer runs
 
   void begin_attempt() {
     ++attempts_made;
@@ -181,18 +177,13 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     blocked_address.clear();
     blocked_reason.clear();
     http_status = 0;
-    free_signed_headers();
+    signed_headers.clear();
   }
 
   // This side ended the attempt (a size limit, the address guard, memory): another
   // attempt would end the same way.
   bool stopped_by_client() const noexcept {
     return too_large || headers_too_large || out_of_memory || !blocked_address.empty();
-  }
-
-  void free_signed_headers() {
-    if (signed_headers) curl_slist_free_all(signed_headers);
-    signed_headers = nullptr;
   }
 
  protected:
@@ -219,11 +210,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
  private:
   void build_headers(const Headers& extra) {
     if (extra.empty()) return;
-    auto append = [this](const std::string& line) {
-      curl_slist* next = curl_slist_append(headers, line.c_str());
-      if (!next) throw std::bad_alloc();
-      headers = next;
-    };
+    auto append = [this](const std::string& line) { headers.append(line.c_str()); };
     for (const auto& [name, value] : extra) {
       if (!is_http_token(name)) throw RequestError("'" + name + "' is not a valid header name");
       if (!is_header_value_safe(value))
