@@ -19,6 +19,8 @@
 //                 on its own handle, reused (so its connection is kept alive)
 //   cpr_model     the same threads making a new easy handle for every call, as cpr's
 //                 Get/Post/GetAsync do (a new Session each): a new connection per call
+//   cpr_defaults  cpr_model with cpr's default libcurl options and its per-answer work
+//                 (cookie engine, signals, headers captured and parsed): see cpr_call
 //   sequential    one thread, one easy handle, curl_easy_perform after curl_easy_perform
 // Every client checks each answer (HTTP 200 and a body); http_task also decodes it.
 #include <http_task/http_task.hpp>
@@ -26,6 +28,7 @@
 #include "support/thread_pool.hpp"  // tests/support: a user's thread pool
 
 #include <curl/curl.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -40,6 +43,7 @@
 #include <deque>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -388,6 +392,110 @@ void run_raw_poll(const Config& c, Tally& t) {
   curl_multi_cleanup(multi);
 }
 
+// --- cpr's defaults: what a cpr::Get or cpr::Post does with libcurl, modelled ---
+//
+// cpr is not packaged in Debian 12, so cpr_defaults models it: cpr_model's thread and
+// new handle per call, plus the options cpr's Session sets by default and the work its
+// Response does on every answer. Read from cpr's session.cpp (1.x): the constructor sets
+// a "curl/VERSION" user agent, redirects (up to 50), no progress meter, an error buffer,
+// the cookie engine (COOKIEFILE "") and TCP keep-alive probes, and NOSIGNAL only when
+// cpr was built with CPR_CURL_NOSIGNAL, which is off by default; each request builds the
+// header list from the user's Header map, escapes the parameters into the URL, asks for
+// every encoding libcurl supports and for certificate information, and captures the
+// headers into a string; each answer reads the cookie list back and fills the Response
+// (status, time, effective URL, headers parsed into a case-insensitive map).
+
+struct CaselessLess {
+  bool operator()(const std::string& a, const std::string& b) const {
+    return strcasecmp(a.c_str(), b.c_str()) < 0;
+  }
+};
+
+size_t append_to(char* data, size_t size, size_t count, void* userp) {
+  static_cast<std::string*>(userp)->append(data, size * count);
+  return size * count;
+}
+
+// The parameters as cpr's Parameters gives them: each key and value escaped by libcurl.
+std::string cpr_query(CURL* h) {
+  std::string query;
+  for (auto [key, value] : {std::pair{"x", "6"}, std::pair{"y", "7"}}) {
+    char* k = curl_easy_escape(h, key, 0);
+    char* v = curl_easy_escape(h, value, 0);
+    if (!query.empty()) query += '&';
+    query += std::string(k) + "=" + v;
+    curl_free(k);
+    curl_free(v);
+  }
+  return query;
+}
+
+void cpr_call(const Config& c, Tally& t) {
+  std::string user_agent = std::string("curl/") + curl_version_info(CURLVERSION_NOW)->version;
+  Easy e;
+  e.easy = curl_easy_init();
+  CURL* h = e.easy;
+  // A Session's defaults.
+  curl_easy_setopt(h, CURLOPT_USERAGENT, user_agent.c_str());
+  curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 1L);
+  curl_easy_setopt(h, CURLOPT_NOPROGRESS, 1L);
+  curl_easy_setopt(h, CURLOPT_MAXREDIRS, 50L);
+  curl_easy_setopt(h, CURLOPT_ERRORBUFFER, e.error);
+  curl_easy_setopt(h, CURLOPT_COOKIEFILE, "");
+  curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+  // The same timeouts and limits as every client, as a user would set them.
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 60'000L);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 120'000L);
+  // The request: the same headers as every client, from a Header map.
+  std::map<std::string, std::string, CaselessLess> user_headers{{"Accept", "application/json"}};
+  curl_slist* headers = nullptr;
+  for (const auto& [name, value] : user_headers)
+    headers = curl_slist_append(headers, (name + (value.empty() ? ";" : ": " + value)).c_str());
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+  std::string query = cpr_query(h);
+  std::string url = c.post ? c.url : c.url + "?" + query;
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  if (c.post) {
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(query.size()));
+    curl_easy_setopt(h, CURLOPT_COPYPOSTFIELDS, query.c_str());
+  }
+  curl_easy_setopt(h, CURLOPT_PROXY, nullptr);
+  curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
+  std::string header_text;
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, &on_write);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &e);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, &append_to);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &header_text);
+  curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
+  CURLcode rc = curl_easy_perform(h);
+  // The Response.
+  curl_slist* cookies = nullptr;
+  curl_easy_getinfo(h, CURLINFO_COOKIELIST, &cookies);
+  curl_slist_free_all(cookies);
+  double elapsed = 0;
+  char* effective_url = nullptr;
+  curl_easy_getinfo(h, CURLINFO_TOTAL_TIME, &elapsed);
+  curl_easy_getinfo(h, CURLINFO_EFFECTIVE_URL, &effective_url);
+  std::string kept_url = effective_url ? effective_url : "";
+  std::map<std::string, std::string, CaselessLess> answer_headers;
+  std::size_t start = 0;
+  while (start < header_text.size()) {
+    std::size_t end = header_text.find("\r\n", start);
+    if (end == std::string::npos) end = header_text.size();
+    std::string line = header_text.substr(start, end - start);
+    std::size_t colon = line.find(':');
+    if (colon != std::string::npos) {
+      std::size_t value = line.find_first_not_of(' ', colon + 1);
+      answer_headers[line.substr(0, colon)] =
+          value == std::string::npos ? std::string() : line.substr(value);
+    }
+    start = end + 2;
+  }
+  check(e, rc, t);
+  curl_slist_free_all(headers);
+  curl_easy_cleanup(h);
+}
+
 // new_handle_per_call: cpr's way (a Session per call), else one handle per thread.
 void run_threads(const Config& c, Tally& t, bool new_handle_per_call) {
   Tickets tickets(c);
@@ -411,6 +519,22 @@ void run_threads(const Config& c, Tally& t, bool new_handle_per_call) {
         }
       }
       if (e.easy) curl_easy_cleanup(e.easy);
+      live.fetch_sub(1);
+    });
+  }
+  for (auto& th : pool) th.join();
+}
+
+// cpr_call on C threads, as cpr_model runs its calls.
+void run_cpr_defaults(const Config& c, Tally& t) {
+  Tickets tickets(c);
+  std::atomic<int> live{1};
+  std::vector<std::thread> pool;
+  pool.reserve(c.concurrency);
+  for (int i = 0; i < c.concurrency; ++i) {
+    pool.emplace_back([&] {
+      note_thread_count(t, live.fetch_add(1) + 1);
+      while (tickets.take()) cpr_call(c, t);
       live.fetch_sub(1);
     });
   }
@@ -451,7 +575,7 @@ CpuTime cpu_seconds() {
   std::fprintf(stderr,
                "usage: bench_clients --client "
                "http_task|http_task_then|http_task_inline|http_task_pool|raw_epoll|raw_poll|"
-               "threads|cpr_model|"
+               "threads|cpr_model|cpr_defaults|"
                "sequential "
                "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
                "[--receive-buffer BYTES]\n");
@@ -506,6 +630,8 @@ int main(int argc, char** argv) {
     run_threads(c, t, false);
   else if (c.client == "cpr_model")
     run_threads(c, t, true);
+  else if (c.client == "cpr_defaults")
+    run_cpr_defaults(c, t);
   else if (c.client == "sequential")
     run_sequential(c, t);
   else

@@ -8,7 +8,7 @@ import statistics
 import subprocess
 
 CLIENTS = ["http_task", "raw_epoll", "raw_poll", "threads", "sequential", "http_task_then",
-           "http_task_inline", "http_task_pool", "cpr_model"]
+           "http_task_inline", "http_task_pool", "cpr_model", "cpr_defaults"]
 CONCURRENCY = [1, 16, 128, 1024]
 
 
@@ -41,21 +41,22 @@ def throughput_tables(rows):
     lines = [
         "| method | in flight | " + " | ".join(CLIENTS) +
         " | http_task / raw_epoll | http_task / best raw | http_task / threads"
-        " | http_task / cpr_model | http_task_inline / raw_epoll |",
-        "|---|---:|" + "---:|" * (len(CLIENTS) + 5),
+        " | http_task / cpr_model | http_task / cpr_defaults | http_task_inline / raw_epoll |",
+        "|---|---:|" + "---:|" * (len(CLIENTS) + 6),
     ]
     checks = []
     for method in ["GET", "POST"]:
         for c in CONCURRENCY:
             vals = [rps.get((method, c, cl)) for cl in CLIENTS]
-            h, re, rp, th, hi, cm = vals[0], vals[1], vals[2], vals[3], vals[6], vals[8]
+            h, re, rp, th, hi, cm, cd = (vals[0], vals[1], vals[2], vals[3], vals[6], vals[8],
+                                         vals[9])
             best_raw = max([v for v in (re, rp) if v is not None], default=None)
             lines.append(f"| {method} | {c} | " + " | ".join(fmt(v) for v in vals) +
                          f" | {fmt(ratio(h, re), 2)} | {fmt(ratio(h, best_raw), 2)} |"
                          f" {fmt(ratio(h, th), 2)} | {fmt(ratio(h, cm), 2)} |"
-                         f" {fmt(ratio(hi, re), 2)} |")
+                         f" {fmt(ratio(h, cd), 2)} | {fmt(ratio(hi, re), 2)} |")
             checks.append((method, c, ratio(h, re), ratio(h, best_raw), ratio(h, th),
-                           ratio(hi, re), ratio(h, cm)))
+                           ratio(hi, re), ratio(h, cm), ratio(h, cd)))
     cpu_lines = [
         "| method | in flight | " + " | ".join(CLIENTS) + " | http_task / raw_epoll |",
         "|---|---:|" + "---:|" * (len(CLIENTS) + 1),
@@ -84,13 +85,18 @@ def plot(rps, out):
             f"'{data}' index {block} using 1:{i + 2} with linespoints lw 2 title '{cl}'"
             for i, cl in enumerate(CLIENTS))
         plots.append(f"set title 'req/s, {method} (same run, median)'; plot {series}")
+    # Plain text (client names have underscores, which enhanced text reads as
+    # subscripts), and a colour of its own for each client: gnuplot's default cycle has 8.
+    colours = ["#000000", "#e41a1c", "#ff7f00", "#377eb8", "#999999", "#4daf4a", "#984ea3",
+               "#a65628", "#f781bf", "#17becf"]
     script = "\n".join([
-        "set terminal pngcairo size 1200,500 font 'Sans,10'",
+        "set terminal pngcairo size 1400,520 font 'Sans,10' noenhanced",
         f"set output '{png}'",
+        *(f"set linetype {i + 1} lc rgb '{c}'" for i, c in enumerate(colours)),
         "set multiplot layout 1,2",
         "set logscale x 2", "set xtics (1, 16, 128, 1024)", "set xrange [0.8:1300]",
         "set xlabel 'calls in flight'", "set ylabel 'requests per second'",
-        "set yrange [0:*]", "set key bottom right", "set grid",
+        "set yrange [0:*]", "set key outside right top", "set grid",
         plots[0], plots[1], "unset multiplot",
     ])
     subprocess.run(["gnuplot"], input=script, text=True, check=True)
@@ -104,7 +110,7 @@ def slow_table(rows):
     checks = []
     for n in sorted({k[0] for k in by}):
         raw = by.get((n, "raw_epoll"))
-        for cl in ["http_task", "raw_epoll", "raw_poll", "threads"]:
+        for cl in ["http_task", "raw_epoll", "raw_poll", "threads", "cpr_defaults"]:
             r = by.get((n, cl))
             if not r:
                 continue
@@ -273,9 +279,11 @@ def main():
                        f"{verdict(r.get('max_threads', 99) <= 3)} |")
         targets.append(f"| 10,000 in flight, peak RSS ≤ 0.6 × raw | {fmt(rr, 2)} × | "
                        f"{verdict(rr is not None and rr <= 0.6)} |")
-    # Two readings of the thread-per-call model: threads reusing a handle each (as fast as
-    # raw libcurl here), and cpr's own way, a new handle and so a new connection per call.
-    for index, model in ((6, "cpr_model"), (4, "threads")):
+    # Three readings of the thread-per-call model: cpr's (cpr_defaults: a new handle per
+    # call with cpr's default options and per-answer work), the same threads with the
+    # options every client here sets (cpr_model), and threads reusing a handle each
+    # (threads, as fast as raw libcurl here).
+    for index, model in ((7, "cpr_defaults"), (6, "cpr_model"), (4, "threads")):
         for c in (16, 1024):
             vs = [x[index] for x in tp_checks if x[1] == c and x[index] is not None]
             w = min(vs, default=None)

@@ -4,7 +4,7 @@
 # lines, results.md, throughput.png) and the results section of bench/README.md.
 #
 # usage: bench/run.sh [--quick] [--build-dir DIR] [--bin-dir DIR] [--out DIR] [--no-readme]
-#   --quick      about 2.5 minutes instead of 14: shorter runs, one repetition, no N=10,000
+#   --quick      about 3 minutes instead of 16: shorter runs, one repetition, no N=10,000
 #   --bin-dir    use already built bench_clients/bench_decoder from DIR (e.g. a prototype build)
 # Needs nginx-light, libnginx-mod-http-echo, gnuplot-nox, valgrind
 # (scripts/install-deps.sh --bench).
@@ -90,7 +90,7 @@ for rep in $(seq "$reps"); do
   for method in GET POST; do
     for c in 1 16 128 1024; do
       clients=(http_task raw_epoll raw_poll threads http_task_then http_task_inline http_task_pool
-        cpr_model)
+        cpr_model cpr_defaults)
       [ "$c" -eq 1 ] && clients+=(sequential)
       n=${#clients[@]}
       for i in $(seq 0 $((n - 1))); do
@@ -122,8 +122,9 @@ for method in GET POST; do
 done
 
 # N calls all in flight at once to a server answering after 1 s: wall, peak RSS, threads.
+# (cpr_defaults at 10,000 takes about 40 s of the run.)
 for n in $slow_counts; do
-  for client in http_task raw_epoll raw_poll threads; do
+  for client in http_task raw_epoll raw_poll threads cpr_defaults; do
     run_client slow "$client" "$slow_url" GET "$n" --calls "$n"
     sleep 1 # let the server close what the last client left
   done
