@@ -12,6 +12,7 @@
 #include <http_task/detail/loop/curl_global.hpp>
 #include <http_task/detail/loop/driver.hpp>
 #include <http_task/detail/loop/easy_handle.hpp>
+#include <http_task/detail/loop/handle_pool.hpp>
 #include <http_task/detail/loop/header_list.hpp>
 #include <http_task/detail/loop/inbox.hpp>
 #include <http_task/detail/loop/multi_shard.hpp>
@@ -69,7 +70,7 @@ class EventLoop final : public Driver::Engine {
   // constructor may throw after making them (out of descriptors, out of memory).
   ~EventLoop() {
     shutdown();
-    idle_.clear();
+    handles_.clear();
     shards_.clear();  // while the epoll descriptor is open: libcurl may unregister sockets
   }
 
@@ -114,6 +115,7 @@ class EventLoop final : public Driver::Engine {
     start_due_retries();
     if (inbox_woke || inbox_->self_posted()) drain_inbox(inbox_woke);
     drop_idle_shards();
+    handles_.trim(active_.size(), !retries_.empty(), now);
     return !closing_;
   }
 
@@ -144,7 +146,6 @@ class EventLoop final : public Driver::Engine {
  private:
   using Clock = std::chrono::steady_clock;
   static constexpr int kMaxEvents = 256;
-  static constexpr std::size_t kMaxIdleHandles = 64;
 
   // How long a turn may sleep: until libcurl's timer or the next retry is due.
   int wait_ms(int max_wait_ms) const {
@@ -208,6 +209,7 @@ class EventLoop final : public Driver::Engine {
     call->easy = std::move(handle);
     call->active_index = active_.size();
     active_.push_back(call);
+    handles_.started(active_.size());
     CURLMcode mc = curl_multi_add_handle(shard->get(), easy);
     if (mc == CURLM_OK) {
       call->easy->shard = shard;
@@ -586,19 +588,16 @@ class EventLoop final : public Driver::Engine {
   }
 
   std::unique_ptr<EasyHandle> take_easy() {
-    if (idle_.empty()) {
-      auto handle = EasyHandle::create();
-      if (handle) configure_handle(*handle);
-      return handle;
-    }
-    auto handle = std::move(idle_.back());
-    idle_.pop_back();
+    auto handle = handles_.take();
+    if (handle) return handle;
+    handle = EasyHandle::create();
+    if (handle) configure_handle(*handle);
     return handle;
   }
 
   void recycle(std::unique_ptr<EasyHandle> handle) {
     handle->end();
-    if (idle_.size() < kMaxIdleHandles) idle_.push_back(std::move(handle));
+    handles_.put_back(std::move(handle), active_.size());
   }
 
   // libcurl's callbacks. libcurl is C: an exception thrown into its frames would unwind
@@ -702,8 +701,8 @@ class EventLoop final : public Driver::Engine {
   int answered_sleepers_ = 0;
   bool closing_ = false;
   std::vector<std::shared_ptr<Transfer>> active_;
-  std::vector<std::unique_ptr<EasyHandle>> idle_;
-  std::vector<Waiting> retries_;  // a min-heap on due
+  HandlePool handles_{Clock::now()};  // the idle easy handles
+  std::vector<Waiting> retries_;      // a min-heap on due
   std::mt19937_64 random_{std::random_device{}()};
   std::vector<Inbox::Command> commands_;
   epoll_event events_[kMaxEvents];
