@@ -4,8 +4,8 @@
 // idle, are fewer than the most calls in flight lately (and than kMinIdle). Calls finish
 // in batches: at 1,024 in flight one turn of the loop may end hundreds of them, and the
 // next calls start right after. Keeping a fixed 64 made three calls in four at 1,024 in
-// flight create a handle, set a dozen options on it, and clean it up after them: about
-// 20 µs of CPU per call (bench/README.md). "Lately" is the current period of kPeriod and
+// flight create a handle, set a dozen options on it, and clean it up after them: 15-20
+// µs of CPU per call (bench/README.md). "Lately" is the current period of kPeriod and
 // the one before, so the handles kept follow the load down within two periods, and
 // down to kMinIdle as soon as no call is left: a loop may then sleep for long, and
 // would otherwise keep a burst's handles until its next call.
