@@ -14,6 +14,7 @@ using namespace std::chrono_literals;
 namespace {
 
 std::unique_ptr<EasyHandle> make_handle() {
+  ensure_curl_global_init();
   auto handle = EasyHandle::create();
   REQUIRE(handle);
   return handle;
@@ -42,7 +43,6 @@ void finish_calls(HandlePool& pool, std::vector<std::unique_ptr<EasyHandle>>& bu
 }  // namespace
 
 TEST_CASE("below its minimum the pool keeps every handle", "[handle_pool]") {
-  ensure_curl_global_init();
   const auto t0 = Clock::now();
   HandlePool pool(t0);
   auto busy = start_calls(pool, 10);
@@ -55,7 +55,6 @@ TEST_CASE("below its minimum the pool keeps every handle", "[handle_pool]") {
 
 TEST_CASE("the pool keeps a handle for each call of a batch that finished at once",
           "[handle_pool]") {
-  ensure_curl_global_init();
   const auto t0 = Clock::now();
   HandlePool pool(t0);
   auto busy = start_calls(pool, 1024);
@@ -72,7 +71,6 @@ TEST_CASE("the pool keeps a handle for each call of a batch that finished at onc
 }
 
 TEST_CASE("the handles kept follow the load down", "[handle_pool]") {
-  ensure_curl_global_init();
   const auto t0 = Clock::now();
   HandlePool pool(t0);
   auto busy = start_calls(pool, 1024);
@@ -93,7 +91,7 @@ TEST_CASE("the handles kept follow the load down", "[handle_pool]") {
     finish_calls(pool, busy, busy.size());
     CHECK(pool.idle() == 1024);
     pool.trim(0, false, t0 + 1ms);
-    CHECK(pool.idle() == HandlePool::kMinIdle);
+    CHECK(pool.idle() == HandlePool::kMinHandles);
   }
   SECTION("not while calls wait to try again") {
     finish_calls(pool, busy, busy.size());
@@ -103,7 +101,6 @@ TEST_CASE("the handles kept follow the load down", "[handle_pool]") {
 }
 
 TEST_CASE("the pool hands out the handle put back last and drops the oldest", "[handle_pool]") {
-  ensure_curl_global_init();
   const auto t0 = Clock::now();
   HandlePool pool(t0);
   auto busy = start_calls(pool, 200);
@@ -112,9 +109,9 @@ TEST_CASE("the pool hands out the handle put back last and drops the oldest", "[
   finish_calls(pool, busy, busy.size());
   REQUIRE(pool.idle() == 200);
   pool.trim(0, false, t0 + 1ms);
-  REQUIRE(pool.idle() == HandlePool::kMinIdle);
+  REQUIRE(pool.idle() == HandlePool::kMinHandles);
   // The 64 put back last are kept, and come back newest first.
-  for (std::size_t i = 0; i < HandlePool::kMinIdle; ++i) {
+  for (std::size_t i = 0; i < HandlePool::kMinHandles; ++i) {
     auto handle = pool.take();
     REQUIRE(handle);
     CHECK(handle.get() == order[order.size() - 1 - i]);

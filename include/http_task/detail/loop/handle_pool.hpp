@@ -1,14 +1,15 @@
 // The libcurl easy handles a loop keeps between calls, and how many it keeps.
 //
 // A handle that finished a call is kept for a next one while the handles, busy and
-// idle, are fewer than the most calls in flight lately (and than kMinIdle). Calls finish
+// idle, are fewer than the most calls in flight lately (and than kMinHandles). Calls finish
 // in batches: at 1,024 in flight one turn of the loop may end hundreds of them, and the
 // next calls start right after. Keeping a fixed 64 made three calls in four at 1,024 in
 // flight create a handle, set a dozen options on it, and clean it up after them: 15-20
 // µs of CPU per call (bench/README.md). "Lately" is the current period of kPeriod and
 // the one before, so the handles kept follow the load down within two periods, and
-// down to kMinIdle as soon as no call is left: a loop may then sleep for long, and
-// would otherwise keep a burst's handles until its next call.
+// down to kMinHandles as soon as no call is left (the peak is forgotten then): a loop
+// may then sleep for long, and would otherwise keep a burst's handles until its next
+// call.
 //
 // Loop thread only. Times are passed in, which keeps the policy testable without clocks.
 #pragma once
@@ -26,7 +27,7 @@ namespace http_task::detail {
 class HandlePool {
  public:
   using Clock = std::chrono::steady_clock;
-  static constexpr std::size_t kMinIdle = 64;  // kept whatever the calls in flight
+  static constexpr std::size_t kMinHandles = 64;  // busy and idle, kept whatever the load
   static constexpr Clock::duration kPeriod = std::chrono::seconds(1);
 
   explicit HandlePool(Clock::time_point now) : period_start_(now) {}
@@ -53,13 +54,14 @@ class HandlePool {
   // idle handles used longest ago beyond what put_back would keep now. calls_left:
   // whether calls wait for a later attempt, which keeps the recent peak.
   void trim(std::size_t in_flight, bool calls_left, Clock::time_point now) {
-    if (now - period_start_ >= kPeriod) {
+    if (in_flight == 0 && !calls_left) {
+      peak_now_ = peak_before_ = 0;
+    } else if (now - period_start_ >= kPeriod) {
       peak_before_ = peak_now_;
       peak_now_ = in_flight;
       period_start_ = now;
     }
-    std::size_t keep = kMinIdle;
-    if (in_flight > 0 || calls_left) keep = wanted() - std::min(wanted(), in_flight);
+    const std::size_t keep = wanted() - std::min(wanted(), in_flight);
     if (idle_.size() > keep)
       idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(idle_.size() - keep));
   }
@@ -68,7 +70,7 @@ class HandlePool {
   void clear() noexcept { idle_.clear(); }
 
  private:
-  std::size_t wanted() const noexcept { return std::max({kMinIdle, peak_now_, peak_before_}); }
+  std::size_t wanted() const noexcept { return std::max({kMinHandles, peak_now_, peak_before_}); }
 
   std::vector<std::unique_ptr<EasyHandle>> idle_;  // a stack: the last one put back on top
   std::size_t peak_now_ = 0;                       // most calls in flight in this period
