@@ -118,3 +118,32 @@ TEST_CASE("the pool hands out the handle put back last and drops the oldest", "[
   }
   CHECK_FALSE(pool.take());
 }
+
+TEST_CASE("the pool asks for a turn while it keeps handles the load no longer needs",
+          "[handle_pool]") {
+  const auto t0 = Clock::now();
+  HandlePool pool(t0);
+  auto busy = start_calls(pool, 1024);
+  finish_calls(pool, busy, 1023);  // a burst ended; one slow call stays on the wire
+  pool.trim(1, false, t0 + 100ms);
+  REQUIRE(pool.idle() == 1023);
+  // A loop with nothing else to do would sleep until the slow call answers.
+  auto due = pool.trim_due(1);
+  REQUIRE(due);
+  CHECK(*due == t0 + HandlePool::kPeriod);
+  pool.trim(1, false, *due);
+  CHECK(pool.idle() == 1023);  // the burst was in the period before
+  due = pool.trim_due(1);
+  REQUIRE(due);
+  CHECK(*due == t0 + 2 * HandlePool::kPeriod);
+  pool.trim(1, false, *due);
+  CHECK(pool.idle() == HandlePool::kMinHandles - 1);
+  CHECK_FALSE(pool.trim_due(1));  // what it keeps now, it keeps for good
+
+  SECTION("not below its minimum") {
+    HandlePool small(t0);
+    auto few = start_calls(small, 10);
+    finish_calls(small, few, 9);
+    CHECK_FALSE(small.trim_due(1));
+  }
+}

@@ -147,7 +147,8 @@ class EventLoop final : public Driver::Engine {
   using Clock = std::chrono::steady_clock;
   static constexpr int kMaxEvents = 256;
 
-  // How long a turn may sleep: until libcurl's timer or the next retry is due.
+  // How long a turn may sleep: until libcurl's timer, the next retry or the handle
+  // pool's trim is due.
   int wait_ms(int max_wait_ms) const {
     int ms = inbox_->self_posted() ? 0 : max_wait_ms;
     auto wake_by = [&](Clock::time_point t) {
@@ -158,6 +159,7 @@ class EventLoop final : public Driver::Engine {
     for (auto& shard : shards_)
       if (shard->timer) wake_by(*shard->timer);
     if (!retries_.empty()) wake_by(retries_.front().due);
+    if (auto due = handles_.trim_due(active_.size())) wake_by(*due);
     return ms;
   }
 

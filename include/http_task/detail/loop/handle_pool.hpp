@@ -20,6 +20,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <vector>
 
 namespace http_task::detail {
@@ -64,6 +65,16 @@ class HandlePool {
     const std::size_t keep = wanted() - std::min(wanted(), in_flight);
     if (idle_.size() > keep)
       idle_.erase(idle_.begin(), idle_.begin() + static_cast<std::ptrdiff_t>(idle_.size() - keep));
+  }
+
+  // When a turn must come, even with nothing else to do, for trim() to give back what
+  // the load no longer needs: the end of this period, while the pool holds more handles
+  // than it would once the recent peaks have passed. Without it, a loop that sleeps after
+  // a burst (one slow call still on the wire) keeps the burst's handles, about 7 KB
+  // each, until its next event. This costs at most two turns after the load falls.
+  std::optional<Clock::time_point> trim_due(std::size_t in_flight) const noexcept {
+    if (idle_.size() + in_flight <= std::max(kMinHandles, in_flight)) return std::nullopt;
+    return period_start_ + kPeriod;
   }
 
   std::size_t idle() const noexcept { return idle_.size(); }
