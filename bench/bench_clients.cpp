@@ -2,7 +2,13 @@
 // once per (client, method, concurrency) against its own servers on 127.0.0.1.
 //
 //   bench_clients --client NAME --url URL [--method GET|POST] [--concurrency C]
-//                 (--calls N | --seconds S) [--receive-buffer BYTES]
+//                 (--calls N | --seconds S) [--receive-buffer BYTES] [--heap-at S]
+//
+// --heap-at S: S seconds after the start, notes the heap in use and the RSS (with every
+// call of a run against a server that answers later still in flight). Under glibc's
+// malloc tracer (MALLOC_TRACE=FILE, LD_PRELOAD=libc_malloc_debug.so.0) it also marks the
+// moment in the trace, so bench/heap_sites.py can count what was allocated then, and by
+// whom.
 //
 // Clients, all doing the same work (the same request, the same libcurl options, keep-alive):
 //   http_task     the public API as a user writes it: URL::get_async/post_async, a window
@@ -28,6 +34,8 @@
 #include "support/thread_pool.hpp"  // tests/support: a user's thread pool
 
 #include <curl/curl.h>
+#include <malloc.h>
+#include <mcheck.h>
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
@@ -62,6 +70,7 @@ struct Config {
   long calls = 0;            // > 0: exactly this many calls
   double seconds = 0.0;      // otherwise: start calls for this long, then drain
   long receive_buffer = -1;  // http_task: ClientOptions::receive_buffer_size (-1: its default)
+  double heap_at = 0.0;      // > 0: the heap snapshot's time (seconds after the start)
 };
 
 // Hands out the right to start one more call: a fixed count, or until a deadline.
@@ -106,6 +115,38 @@ void note_thread_count(Tally& t, int n) {
 }
 
 void note_threads(Tally& t) { note_thread_count(t, static_cast<int>(status_field("Threads"))); }
+
+// --heap-at: the heap and the RSS at one moment of the run, and how many calls had
+// ended by then (0 for a snapshot of calls in flight).
+//
+// The moment is marked in the malloc trace by one allocation of kMarkBytes, freed at
+// once: the tracer writes under a lock, so what precedes the mark happened before it.
+// (Ending the trace there with muntrace() instead would race with the other threads'
+// allocations: glibc's hooks test the trace stream before taking that lock.)
+struct HeapSnapshot {
+  static constexpr std::size_t kMarkBytes = 0x1eaf5ee;  // heap_sites.py: MARK_BYTES
+
+  bool taken = false;
+  long heap_in_use_kib = 0;
+  long rss_kib = 0;
+  long calls_ended = 0;
+
+  void take(double seconds, const Tally& t) {
+    std::this_thread::sleep_for(std::chrono::duration<double>(seconds));
+    void* (*volatile allocate)(std::size_t) = std::malloc;  // not elided with its free
+    std::free(allocate(kMarkBytes));
+    heap_in_use_kib = static_cast<long>(mallinfo2().uordblks / 1024);
+    rss_kib = status_field("VmRSS");
+    calls_ended = t.ok.load() + t.failed.load();
+    taken = true;
+  }
+  std::string json() const {
+    if (!taken) return std::string();
+    return ",\"heap_in_use_kib\":" + std::to_string(heap_in_use_kib) +
+           ",\"rss_at_heap_kib\":" + std::to_string(rss_kib) +
+           ",\"calls_ended_at_heap\":" + std::to_string(calls_ended);
+  }
+};
 
 // --- plain libcurl: the options every raw client sets, the same ones http_task sets ---
 
@@ -578,7 +619,7 @@ CpuTime cpu_seconds() {
                "threads|cpr_model|cpr_defaults|"
                "sequential "
                "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
-               "[--receive-buffer BYTES]\n");
+               "[--receive-buffer BYTES] [--heap-at S]\n");
   std::exit(2);
 }
 
@@ -604,6 +645,8 @@ int main(int argc, char** argv) {
       c.seconds = std::atof(v.c_str());
     else if (a == "--receive-buffer")
       c.receive_buffer = std::atol(v.c_str());
+    else if (a == "--heap-at")
+      c.heap_at = std::atof(v.c_str());
     else
       usage();
   }
@@ -612,6 +655,12 @@ int main(int argc, char** argv) {
   curl_global_init(CURL_GLOBAL_DEFAULT);
 
   Tally t;
+  HeapSnapshot heap;
+  std::thread heap_thread;
+  if (c.heap_at > 0) {
+    mtrace();  // a no-op unless run under the tracer
+    heap_thread = std::thread([&] { heap.take(c.heap_at, t); });
+  }
   CpuTime cpu0 = cpu_seconds();
   auto t0 = Clock::now();
   if (c.client == "http_task")
@@ -638,6 +687,7 @@ int main(int argc, char** argv) {
     usage();
   double wall = std::chrono::duration<double>(Clock::now() - t0).count();
   CpuTime cpu1 = cpu_seconds();
+  if (heap_thread.joinable()) heap_thread.join();
   double user = cpu1.user - cpu0.user, sys = cpu1.sys - cpu0.sys;
   long calls = t.ok + t.failed;
   std::string err;
@@ -646,9 +696,9 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"client\":\"%s\",\"method\":\"%s\",\"concurrency\":%d,\"ok\":%ld,\"failed\":%ld,"
       "\"wall_s\":%.4f,\"req_per_s\":%.1f,\"cpu_us_per_call\":%.2f,\"sys_us_per_call\":%.2f,"
-      "\"peak_rss_kib\":%ld,\"max_threads\":%d,\"first_error\":\"%s\"}\n",
+      "\"peak_rss_kib\":%ld,\"max_threads\":%d,\"first_error\":\"%s\"%s}\n",
       c.client.c_str(), c.post ? "POST" : "GET", c.concurrency, t.ok.load(), t.failed.load(), wall,
       calls / wall, calls ? (user + sys) * 1e6 / calls : 0.0, calls ? sys * 1e6 / calls : 0.0,
-      status_field("VmHWM"), t.max_threads.load(), err.c_str());
+      status_field("VmHWM"), t.max_threads.load(), err.c_str(), heap.json().c_str());
   return t.failed == 0 ? 0 : 1;
 }

@@ -124,6 +124,29 @@ def slow_table(rows):
     return lines, checks
 
 
+def heap_table(rows):
+    """Bytes still allocated per call with every call in flight (heap_sites.py)."""
+    heap = {r["client"]: r for r in rows if r["kind"] == "heap"}
+    if not heap:
+        return []
+    lines = ["| client | calls in flight | libcurl B/call | operator new B/call | allocations per call |"
+             " heap in use MiB | RSS MiB | largest groups (bytes × count) |",
+             "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for cl in ["http_task", "raw_epoll"]:
+        r = heap.get(cl)
+        if not r:
+            continue
+        b = r.get("bytes_per_call", {})
+        largest = ", ".join(f"{g['size']:,} × {g['count']:,}" for g in r.get("largest", [])[:4])
+        ended = r.get("calls_ended_at_heap", 0)
+        note = f" ({ended:,} had ended)" if ended else ""
+        lines.append(f"| {cl} | {r.get('calls', 0):,}{note} | {b.get('libcurl', 0):,} | "
+                     f"{b.get('operator new', 0):,} | {r.get('allocations_per_call', '–')} | "
+                     f"{fmt(r.get('heap_in_use_kib', 0) / 1024, 1)} | "
+                     f"{fmt(r.get('rss_at_heap_kib', 0) / 1024, 1)} | {largest} |")
+    return lines
+
+
 def instruction_table(rows):
     """Median over the repetitions of each client's per-call count, with the spread."""
     runs = {}
@@ -247,6 +270,7 @@ def main():
     dec_lines = decoder_table(rows)
     spread_lines = spread_table(rows)
     buf_lines = buffer_table(rows)
+    heap_lines = heap_table(rows)
     pair_medians, pair_lines = paired_table(rows)
 
     targets = ["| target | result | |", "|---|---|---|"]
@@ -313,6 +337,12 @@ def main():
         "### Answer decoder alone",
         "", *dec_lines, "",
     ]
+    if heap_lines:
+        md += ["### Heap per call with every call in flight, by who allocated it (glibc's malloc trace)",
+               "", *heap_lines, "",
+               "libcurl: allocations by libcurl, and its copies of option strings (strdup); operator new: "
+               "http_task's state per call, and the bench client's own containers. Heap in use counts "
+               "every byte allocated; RSS only the pages touched.", ""]
     if buf_lines:
         md += ["### Receive buffer: http_task's default (1 KiB, grown after a larger answer) against libcurl's 16 KiB",
                "", *buf_lines, ""]

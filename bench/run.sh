@@ -153,6 +153,24 @@ n_max=${slow_counts##* }
 run_client slow_buffer_16k http_task "$slow_url" GET "$n_max" --calls "$n_max" --receive-buffer 0
 sleep 1
 
+# Where the memory of n_max calls in flight goes (bench/README.md, "Peak RSS"): glibc's
+# malloc tracer records every allocation, bench_clients marks the moment when every call
+# waits for a server answering after 8 s, and heap_sites.py counts what was allocated
+# then, by the library that asked for it.
+hold_url="http://127.0.0.1:$port/hold"
+debug_malloc=$(ldconfig -p | sed -n 's/.*libc_malloc_debug\.so\.0 .*=> //p' | head -1)
+if [ -n "$debug_malloc" ]; then
+  for client in http_task raw_epoll; do
+    MALLOC_TRACE="$work/heap_$client.trace" LD_PRELOAD="$debug_malloc" "$clients_bin" \
+      --client "$client" --url "$hold_url" --concurrency "$n_max" --calls "$n_max" \
+      --heap-at 5 >"$work/heap_$client.json" || true
+    python3 "$root/bench/heap_sites.py" "$work/heap_$client.trace" "$work/heap_$client.json" \
+      heap | tee -a "$results" || true
+    rm -f "$work/heap_$client.trace"
+    sleep 1
+  done
+fi
+
 # The decoder alone.
 "$decoder_bin" --seconds "$decoder_seconds" | sed 's/^{/{"kind":"decoder",/' | tee -a "$results"
 
