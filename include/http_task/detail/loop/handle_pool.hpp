@@ -73,7 +73,7 @@ class HandlePool {
   // a burst (one slow call still on the wire) keeps the burst's handles, about 7 KB
   // each, until its next event. This costs at most two turns after the load falls.
   std::optional<Clock::time_point> trim_due(std::size_t in_flight) const noexcept {
-    if (idle_.size() + in_flight <= std::max(kMinHandles, in_flight)) return std::nullopt;
+    if (idle_.size() + in_flight <= kept_for(in_flight)) return std::nullopt;
     return period_start_ + kPeriod;
   }
 
@@ -81,7 +81,10 @@ class HandlePool {
   void clear() noexcept { idle_.clear(); }
 
  private:
-  std::size_t wanted() const noexcept { return std::max({kMinHandles, peak_now_, peak_before_}); }
+  // Handles, busy and idle, kept for a load of `peak` calls in flight; trim_due asks what
+  // wanted() will be once both periods' peaks are the load of now.
+  static std::size_t kept_for(std::size_t peak) noexcept { return std::max(kMinHandles, peak); }
+  std::size_t wanted() const noexcept { return kept_for(std::max(peak_now_, peak_before_)); }
 
   std::vector<std::unique_ptr<EasyHandle>> idle_;  // a stack: the last one put back on top
   std::size_t peak_now_ = 0;                       // most calls in flight in this period
