@@ -214,11 +214,15 @@ class AsyncResult {
     upstream.on_complete(
         [input = std::move(*this), out, ex = std::move(ex), fn = Fn(std::forward<F>(f))]() mutable {
           if (out->ready()) return;  // cancelled downstream: f is not run
-          Job job(detail::ContinuationTask<T, Fn, U>{std::move(input), out, std::move(fn)});
-          Job keep = job;  // the task stays alive if post() throws, so the throw wins
           try {
-            ex.post(std::move(job));
-          } catch (...) {
+            Job job(detail::ContinuationTask<T, Fn, U>{std::move(input), out, std::move(fn)});
+            Job keep = job;  // the task stays alive if post() throws, so the throw wins
+            try {
+              ex.post(std::move(job));
+            } catch (...) {
+              out->set_error(std::current_exception());
+            }
+          } catch (...) {  // the job could not be made (out of memory)
             out->set_error(std::current_exception());
           }
         });
@@ -308,9 +312,13 @@ struct ContinuationTask {
   ContinuationTask(ContinuationTask&&) = default;
   ContinuationTask& operator=(ContinuationTask&&) = delete;
   ~ContinuationTask() {
-    if (out && !ran)
+    if (!out || ran) return;
+    try {
       out->set_error(std::make_exception_ptr(
           Error("http_task: the executor dropped a continuation without running it")));
+    } catch (...) {
+      out->set_error(std::current_exception());  // out of memory: still an error
+    }
   }
 
   void operator()() {

@@ -30,6 +30,8 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <stdexcept>
@@ -49,6 +51,7 @@ class Client {
         executor_(options_.executor ? options_.executor
                                     : Executor(detail::CompletionQueueExecutor{completions_})) {
     driver_->attach(*loop_);
+    completions_->count_in(loop_->inbox());
     if (options_.own_thread) {
       thread_ = std::thread([driver = driver_] { driver->serve(); });
     } else {
@@ -62,9 +65,20 @@ class Client {
 
   // Every unfinished call completes with CancelledError, then every continuation queued
   // on the Client's own executor runs (those posted later run on the posting thread);
-  // returns once they have. Do not destroy a Client from the loop thread (a log hook or
-  // an inline_executor continuation); from its completion thread it is allowed.
+  // returns once they have. From its completion thread it is allowed. From code its own
+  // loop runs (the log hook, a signer, a dispatcher, an inline_executor continuation, or
+  // anything run by run_once()/run()) it cannot be: the loop being destroyed is on that
+  // thread's stack. That is refused loudly: a message on stderr, then std::abort().
   ~Client() {
+    if (driver_->held_here() || driving_thread_ == std::this_thread::get_id()) {
+      std::fputs(
+          "http_task: a Client was destroyed by code its own event loop runs (a log hook, "
+          "signer, dispatcher, inline_executor continuation, or run_once()/run()): the loop "
+          "is on this thread's stack, so this cannot end well. Destroy it from another "
+          "thread, or from a continuation on its completion thread.\n",
+          stderr);
+      std::abort();
+    }
     driver_->close();
     if (thread_.joinable()) thread_.join();
     loop_.reset();  // without a loop thread, this is what cancels the calls left
@@ -150,7 +164,14 @@ class Client {
       // Answered by the loop, so the log hook sees refused calls too.
       call->refused = std::current_exception();
     }
-    if (!driver_->submit({detail::Inbox::Kind::start, call})) {
+    bool submitted = false;
+    try {
+      submitted = driver_->submit({detail::Inbox::Kind::start, call});
+    } catch (...) {  // out of memory: the call is answered here, not lost
+      call->complete(detail::Outcome::failure(std::current_exception()));
+      return call;
+    }
+    if (!submitted) {
       call->complete(call->refused ? detail::Outcome::failure(call->refused)
                                    : detail::Outcome::failure(CancelledError(
                                          "call started on a Client being destroyed")));
@@ -167,8 +188,10 @@ class Client {
       if (c.driving_.exchange(true, std::memory_order_acquire))
         throw std::logic_error("http_task::Client: driven from two threads at once");
       c.completions_->set_driver(std::this_thread::get_id());
+      c.driving_thread_ = std::this_thread::get_id();
     }
     ~Driving() {
+      client_.driving_thread_ = std::thread::id();
       client_.completions_->set_driver(std::thread::id());
       client_.driving_.store(false, std::memory_order_release);
     }
@@ -177,6 +200,7 @@ class Client {
 
    private:
     Client& client_;
+    detail::LoopRoleScope role_;  // waits on this thread would stop the loop: refused
   };
 
   std::size_t turn(int max_wait_ms) {
@@ -192,6 +216,8 @@ class Client {
   Executor executor_;
   std::thread thread_;
   std::atomic<bool> driving_{false};
+  // The thread in run_once()/run(); only that thread compares it with itself.
+  std::atomic<std::thread::id> driving_thread_{};
   std::atomic<bool> stop_requested_{false};
 };
 

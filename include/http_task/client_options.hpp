@@ -81,8 +81,13 @@ struct ClientOptions {
 
   // Response headers larger than this, all lines together, end the call.
   std::size_t max_header_bytes = 64 * 1024;
-  // Calls started and not finished, queued ones included. Past it, new calls end at
-  // once with RequestError: memory cannot grow without bound when a server stalls.
+  // Calls started and not finished, queued ones included, plus continuations waiting
+  // on the Client's completion thread (the default executor, or run_once()'s queue).
+  // Past it, new calls end at once with RequestError: memory cannot grow without bound
+  // when a server stalls, nor when continuations are slower than the answers (each
+  // queued one holds its answer). Continuations on an executor of your own are not
+  // counted: bound that one yourself. A cancelled call leaves the count at once, also
+  // when it was waiting for a retry.
   std::size_t max_pending_calls = 100'000;
 
   // libcurl's receive buffer per transfer (bytes, at least 1024; 0: libcurl's 16 KiB).

@@ -69,7 +69,7 @@ class ResultAwaiter {
       });
     }
     state->on_complete([h, executor = state->executor()] {
-      Job resume([h] { h.resume(); });
+      Job resume(Resume<Promise>{h});
       try {
         executor.post(resume);
       } catch (...) {
@@ -77,6 +77,37 @@ class ResultAwaiter {
       }
     });
   }
+
+  // The job that resumes the coroutine. Dropped by its executor without running (a
+  // pool after stop()), it fails the coroutine's result with the error then() gives and
+  // destroys the frame, which would otherwise leak with everything it holds. A
+  // coroutine of another type is left alone: its frame belongs to its own return object.
+  template <class Promise>
+  struct Resume {
+    std::coroutine_handle<Promise> h;
+    bool ran = false;
+
+    explicit Resume(std::coroutine_handle<Promise> handle) noexcept : h(handle) {}
+    Resume(Resume&& other) noexcept : h(std::exchange(other.h, nullptr)), ran(other.ran) {}
+    Resume& operator=(Resume&&) = delete;
+    ~Resume() {
+      if constexpr (IsResultPromise<Promise>::value) {
+        if (!h || ran) return;
+        auto state = h.promise().state;  // outlives the frame
+        h.destroy();
+        try {
+          state->set_error(std::make_exception_ptr(
+              Error("http_task: the executor dropped a continuation without running it")));
+        } catch (...) {
+          state->set_error(std::current_exception());  // out of memory: still an error
+        }
+      }
+    }
+    void operator()() {
+      ran = true;
+      h.resume();
+    }
+  };
 
   T await_resume() { return result().get(); }
 

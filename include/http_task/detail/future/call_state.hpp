@@ -13,11 +13,63 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace http_task::detail {
+
+class CallState;
+
+// Runs other work while the current thread waits for a result: a completion thread whose
+// queue may hold the very continuation that result waits for (completion_queue.hpp).
+class WaitHelper {
+ public:
+  using TimePoint = std::chrono::steady_clock::time_point;
+  // Waits until state.ready() or the deadline (null: none), running queued work
+  // meanwhile; returns state.ready().
+  virtual bool help_until(const CallState& state, const TimePoint* deadline) = 0;
+
+ protected:
+  ~WaitHelper() = default;
+};
+
+// What the current thread does for the library, so that a wait that could never end
+// is refused or made to progress instead (docs/blocking.md).
+struct ThreadRole {
+  // How many Client loops this thread runs right now (their role, run_once()/run(), or
+  // code those run: log hook, signer, decoder, inline continuations). A wait here would
+  // stop the very loop that must answer, so it throws instead.
+  int loops = 0;
+  // The completion queue this thread works for, which it runs while it waits.
+  WaitHelper* helper = nullptr;
+};
+inline ThreadRole& this_thread_role() noexcept {
+  thread_local ThreadRole role;
+  return role;
+}
+
+// While alive, the current thread runs a Client's loop.
+class LoopRoleScope {
+ public:
+  LoopRoleScope() noexcept { ++this_thread_role().loops; }
+  ~LoopRoleScope() { --this_thread_role().loops; }
+  LoopRoleScope(const LoopRoleScope&) = delete;
+  LoopRoleScope& operator=(const LoopRoleScope&) = delete;
+};
+
+// The refusal of a wait on the thread that runs a loop: it would never end, since the
+// answer can only come from the loop this wait stops.
+inline void refuse_wait_on_loop_thread() {
+  if (this_thread_role().loops > 0)
+    throw std::logic_error(
+        "http_task: waiting for an unfinished result (get, wait, wait_for, wait_until) on a "
+        "thread that runs a Client's event loop (an inline_executor continuation, the "
+        "on_call_finished hook, a RequestSigner, a Dispatcher, or code run by "
+        "run_once()/run()) would never end: continue with then() or co_await instead, or run "
+        "this code on another executor");
+}
 
 class CallState {
  public:
@@ -44,14 +96,19 @@ class CallState {
   }
   bool ready() const noexcept { return ready_.load(std::memory_order_acquire); }
 
+  // Every wait throws std::logic_error when it would block the thread running a loop
+  // (refuse_wait_on_loop_thread); a wait with no time left only looks.
   void wait() const {
-    if (!ready()) block(nullptr);
+    if (ready()) return;
+    refuse_wait_on_loop_thread();
+    block(nullptr);
   }
 
   template <class Rep, class Period>
   bool wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
     if (ready()) return true;
     if (timeout <= timeout.zero()) return false;
+    refuse_wait_on_loop_thread();
     // A century is forever; beyond it now() + timeout would overflow the clock.
     if (timeout > std::chrono::hours(24 * 365 * 100)) {
       block(nullptr);
@@ -94,7 +151,14 @@ class CallState {
       continuations.swap(continuations_);
     }
     cv_.notify_all();
-    for (auto& f : continuations) f();
+    for (auto& f : continuations) {
+      try {
+        f();
+      } catch (...) {
+        // The library's continuations answer their own results; whatever escapes (out
+        // of memory) must not stop the others, nor the loop completing this call.
+      }
+    }
     return true;
   }
 
@@ -141,6 +205,15 @@ class CallState {
   virtual void on_continuation_added() {}
 
   bool sleep(const TimePoint* deadline) const {
+    // On a completion thread, the continuation this waits for may be queued behind the
+    // one waiting: run the queue meanwhile.
+    if (WaitHelper* helper = this_thread_role().helper) return helper->help_until(*this, deadline);
+    return sleep_here(deadline);
+  }
+
+ public:
+  // Sleeps until ready or the deadline, without running anything else.
+  bool sleep_here(const TimePoint* deadline) const {
     auto done = [&] { return ready(); };
     std::unique_lock<std::mutex> lock(mutex_);
     sleepers_.fetch_add(1, std::memory_order_relaxed);

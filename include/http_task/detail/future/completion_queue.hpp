@@ -4,20 +4,27 @@
 // or, for a Client without its own thread, by the thread driving it (run_once()).
 #pragma once
 
+#include <http_task/detail/future/call_state.hpp>
 #include <http_task/detail/future/unique_function.hpp>
+#include <http_task/detail/loop/inbox.hpp>
+#include <http_task/error.hpp>
 #include <http_task/executor.hpp>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <string>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
 
 namespace http_task::detail {
 
-class CompletionQueue : public std::enable_shared_from_this<CompletionQueue> {
+class CompletionQueue final : public std::enable_shared_from_this<CompletionQueue>,
+                              public WaitHelper {
  public:
   // own_thread: jobs run on a thread of this queue; otherwise run_pending() runs them.
   explicit CompletionQueue(bool own_thread) : own_thread_(own_thread) {}
@@ -28,11 +35,17 @@ class CompletionQueue : public std::enable_shared_from_this<CompletionQueue> {
   // Called after a job is queued from a thread other than the driver's, so that a
   // driver asleep in the loop wakes up to run it (user-driven mode only).
   void set_wake(UniqueFunction wake) { wake_ = std::move(wake); }
+  // Where queued jobs are counted, against the Client's max_pending_calls.
+  void count_in(std::shared_ptr<Inbox> inbox) { counter_ = std::move(inbox); }
+
   void set_driver(std::thread::id id) {
     std::lock_guard<std::mutex> lock(mutex_);
     driver_ = id;
   }
 
+  // Throws http_task::Error when the completion thread cannot be started (EAGAIN: out
+  // of threads or memory); the job is then not queued, so its result fails with that
+  // error, and a later post tries again.
   void post(Job job) {
     bool queued = false;
     bool wake = false;
@@ -41,10 +54,22 @@ class CompletionQueue : public std::enable_shared_from_this<CompletionQueue> {
       if (!done_) {
         queued = true;
         jobs_.push_back(std::move(job));
+        if (counter_) counter_->job_queued();
         if (own_thread_) {
           if (!started_) {
+            try {
+              worker_ = std::thread([self = shared_from_this()] { self->work(); });
+            } catch (const std::exception& e) {
+              // Not started: nothing would ever run this queue, so the job goes back to
+              // its poster as an error rather than wait here forever.
+              job = std::move(jobs_.back());
+              jobs_.pop_back();
+              if (counter_) counter_->job_done();
+              throw Error(std::string("http_task: could not start the Client's completion "
+                                      "thread: ") +
+                          e.what());
+            }
             started_ = true;
-            worker_ = std::thread([self = shared_from_this()] { self->work(); });
           } else if (jobs_.size() == 1) {
             cv_.notify_one();
           }
@@ -58,12 +83,48 @@ class CompletionQueue : public std::enable_shared_from_this<CompletionQueue> {
       return;
     }
     // Closed: the Client is gone, so the job runs here rather than never.
-    run(job);
+    try {
+      job();
+    } catch (...) {
+    }
   }
 
   bool has_pending() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return !jobs_.empty();
+  }
+
+  // The completion thread, waiting in one of its jobs for a result: runs the jobs queued
+  // behind that job meanwhile, one at a time, since the result may wait for one of them.
+  bool help_until(const CallState& state, const TimePoint* deadline) override {
+    // Wakes this thread when the result completes; the state is shared, only its
+    // continuation list changes.
+    const_cast<CallState&>(state).on_complete([self = shared_from_this()] {
+      std::lock_guard<std::mutex> lock(self->mutex_);
+      self->cv_.notify_all();
+    });
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      if (state.ready()) return true;
+      Job job;
+      if (next_ < batch_.size()) {
+        job = std::move(batch_[next_++]);
+      } else if (!jobs_.empty()) {
+        job = std::move(jobs_.front());
+        jobs_.erase(jobs_.begin());
+      } else if (!deadline) {
+        cv_.wait(lock);
+        continue;
+      } else if (cv_.wait_until(lock, *deadline) == std::cv_status::timeout) {
+        return state.ready();
+      } else {
+        continue;
+      }
+      lock.unlock();
+      run(job);
+      job = Job();  // its captures may post again: not under the lock
+      lock.lock();
+    }
   }
 
   // Driver thread: runs the jobs queued so far (not those they queue in turn, so a job
@@ -115,7 +176,8 @@ class CompletionQueue : public std::enable_shared_from_this<CompletionQueue> {
   }
 
  private:
-  static void run(Job& job) noexcept {
+  void run(Job& job) noexcept {
+    if (counter_) counter_->job_done();
     try {
       job();
     } catch (...) {
@@ -124,6 +186,7 @@ class CompletionQueue : public std::enable_shared_from_this<CompletionQueue> {
   }
 
   void work() {
+    this_thread_role().helper = this;
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {
       cv_.wait(lock, [&] { return !jobs_.empty() || closing_; });
@@ -131,20 +194,29 @@ class CompletionQueue : public std::enable_shared_from_this<CompletionQueue> {
         done_ = true;
         return;
       }
-      std::vector<Job> batch;
-      batch.swap(jobs_);
+      // A member, so that a job waiting for a result (help_until) can run the jobs
+      // behind it; only this thread touches it.
+      batch_.swap(jobs_);
+      next_ = 0;
       lock.unlock();
-      for (auto& job : batch) run(job);
-      batch.clear();  // a job's captures may post again: not under the lock
+      while (next_ < batch_.size()) {
+        Job job = std::move(batch_[next_++]);
+        run(job);
+      }  // a job's captures may post again: destroyed here, not under the lock
+      batch_.clear();
+      next_ = 0;
       lock.lock();
     }
   }
 
   const bool own_thread_;
+  std::shared_ptr<Inbox> counter_;  // set before the first post, read-only afterwards
   UniqueFunction wake_;
   mutable std::mutex mutex_;
   std::condition_variable cv_;
   std::vector<Job> jobs_;
+  std::vector<Job> batch_;  // being run by the completion thread
+  std::size_t next_ = 0;    // the next job of batch_ to run
   std::thread worker_;
   std::thread::id driver_;
   bool started_ = false;

@@ -4,6 +4,30 @@
 // as many multi handles as it takes to keep each one small (multi_shard.hpp says why).
 // Everything here runs on the thread that holds the loop's role (driver.hpp), one at a
 // time; other threads reach it only through the Inbox.
+//
+// Out of memory: every call completes, whatever allocation fails. A call the loop
+// holds sits in exactly one of: a command (commands_, the Inbox's queue), active_
+// (on the wire), retries_ (waiting for its retry); and every move between them either
+// cannot allocate or fails the call. The sites, and why each is safe:
+//   - Inbox::push (another thread): counts the call only once it is queued; a throw
+//     reaches start_with(), which answers the call itself.
+//   - drain_inbox: swaps vectors, no allocation.
+//   - start_attempt: shards_ (add_shard) and the easy handle fail the call when they
+//     cannot be made; configure (URL, headers, signer) is caught and fails the call;
+//     active_ is reserved before the handle is given to libcurl.
+//   - act: touched_ (and collecting_) are reserved to one slot per shard in add_shard.
+//   - collect_finished: the outcome (decoding, error words) is caught and replaced by
+//     out_of_memory_, made when the loop was; schedule_retry is caught and the call
+//     completes with its answer or out_of_memory_.
+//   - recycle: HandlePool::put_back is caught (the handle is then freed).
+//   - retire: the log hook's record is caught with the hook.
+//   - complete(): continuations that throw are caught (call_state.hpp), and then()'s
+//     continuation fails its own result when its job cannot be made.
+//   - on_socket: a socket epoll refuses fails its transfer (fail_unwatched), no allocation
+//     inside libcurl's callback; a failing curl_multi_socket_action fails the shard's
+//     transfers.
+// libcurl's own allocations fail inside libcurl, which ends the transfer with
+// CURLE_OUT_OF_MEMORY like any other error.
 #pragma once
 
 #include <http_task/client_options.hpp>
@@ -31,6 +55,8 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
+#include <exception>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -85,6 +111,7 @@ class EventLoop final : public Driver::Engine {
   // One turn: waits at most max_wait_ms (-1: until something happens), does all
   // that is ready, and returns whether the loop still accepts work.
   bool turn(int max_wait_ms) override {
+    LoopRoleScope role;  // for an EventLoop driven directly (run_once)
     int n = ::epoll_wait(epoll_fd_, events_, kMaxEvents, wait_ms(max_wait_ms));
     if (n < 0) n = 0;  // EINTR: just take another turn
     bool inbox_woke = false;
@@ -111,6 +138,7 @@ class EventLoop final : public Driver::Engine {
         act(*shard, CURL_SOCKET_TIMEOUT, 0);
       }
     }
+    if (watch_failed_) fail_unwatched();
     collect_finished();
     start_due_retries();
     if (inbox_woke || inbox_->self_posted()) drain_inbox(inbox_woke);
@@ -204,6 +232,13 @@ class EventLoop final : public Driver::Engine {
     } catch (...) {  // a signer that threw, or a deadline already passed
       call->complete(Outcome::failure(std::current_exception()));
       retire(*call);
+      recycle(std::move(handle));
+      return;
+    }
+    try {
+      active_.reserve(active_.size() + 1);
+    } catch (...) {
+      fail(*call, out_of_memory_);
       recycle(std::move(handle));
       return;
     }
@@ -361,10 +396,13 @@ class EventLoop final : public Driver::Engine {
       remove(*handle);
       if (call.ready()) {  // cancelled while the answer arrived
         retire(call);
-      } else if (auto delay = retry_delay(call, rc, easy)) {
-        schedule_retry(std::move(keep), *delay);
+      } else if (auto delay = retry_delay(call, rc, easy); delay && schedule_retry(keep, *delay)) {
       } else {
-        call.complete(outcome_of(call, rc, *handle));
+        try {
+          call.complete(outcome_of(call, rc, *handle));
+        } catch (...) {  // decoding or the error's words ran out of memory
+          call.complete(Outcome::failure(out_of_memory_));
+        }
         if (call.has_sleepers()) ++answered_sleepers_;
         retire(call);
       }
@@ -423,10 +461,17 @@ class EventLoop final : public Driver::Engine {
     }
   }
 
-  void schedule_retry(std::shared_ptr<Transfer> call, Clock::duration delay) {
+  // False when the retry could not be queued (out of memory): the caller completes the
+  // call with the answer it has.
+  bool schedule_retry(const std::shared_ptr<Transfer>& call, Clock::duration delay) noexcept {
+    try {
+      retries_.push_back({Clock::now() + delay, call});
+    } catch (...) {
+      return false;
+    }
     call->waiting_retry = true;
-    retries_.push_back({Clock::now() + delay, std::move(call)});
     std::push_heap(retries_.begin(), retries_.end(), later_first);
+    return true;
   }
 
   void start_due_retries() {
@@ -482,7 +527,19 @@ class EventLoop final : public Driver::Engine {
 
   // A cancelled call: take it off the wire now, which releases its connection.
   void abort(Transfer& call) {
-    if (call.waiting_retry) {  // its heap entry is skipped when due
+    if (call.waiting_retry) {
+      // Released now, not when its retry would be due (up to max_backoff or
+      // max_retry_after later): its entry leaves the heap.
+      auto it = std::find_if(retries_.begin(), retries_.end(),
+                             [&](const Waiting& w) { return w.call.get() == &call; });
+      std::shared_ptr<Transfer> keep;
+      if (it != retries_.end()) {
+        keep = std::move(it->call);
+        *it = std::move(retries_.back());
+        retries_.pop_back();
+        std::make_heap(retries_.begin(), retries_.end(), later_first);
+      }
+      call.waiting_retry = false;
       retire(call);
       return;
     }
@@ -512,27 +569,27 @@ class EventLoop final : public Driver::Engine {
   }
 
   // The call is done for the loop: tell the log hook, then drop what it no longer needs.
-  void retire(Transfer& call) {
+  void retire(Transfer& call) noexcept {
     if (call.retired) return;
     call.retired = true;
     inbox_->call_retired();
     if (call.watch_settled.exchange(true, std::memory_order_acq_rel)) inbox_->unwatch();
     if (options_.on_call_finished) {
-      const Outcome& outcome = call.outcome();
-      CallRecord record;
-      record.id = call.id();
-      record.method = call.method;
-      std::string url = redact_credentials(call.url);
-      record.url = url;
-      record.http_status = call.http_status;
-      record.attempts = call.attempts_made;
-      record.duration = Clock::now() - call.created;
-      record.retval = outcome.ok() ? &outcome.value : nullptr;
-      record.error = outcome.error;
       try {
+        const Outcome& outcome = call.outcome();
+        CallRecord record;
+        record.id = call.id();
+        record.method = call.method;
+        std::string url = redact_credentials(call.url);
+        record.url = url;
+        record.http_status = call.http_status;
+        record.attempts = call.attempts_made;
+        record.duration = Clock::now() - call.created;
+        record.retval = outcome.ok() ? &outcome.value : nullptr;
+        record.error = outcome.error;
         options_.on_call_finished(record);
       } catch (...) {
-        // A log hook must not take the loop down.
+        // A log hook (or its record, out of memory) must not take the loop down.
       }
     }
     std::string().swap(call.body);
@@ -540,6 +597,9 @@ class EventLoop final : public Driver::Engine {
   }
 
   void add_shard() {
+    // act() and collect_finished() then never allocate: one slot per shard.
+    touched_.reserve(shards_.size() + 1);
+    collecting_.reserve(shards_.size() + 1);
     auto index = static_cast<std::uint32_t>(shards_.size());
     shards_.push_back(std::make_unique<MultiShard>(index, options_, &EventLoop::on_socket,
                                                    &EventLoop::on_timer, static_cast<void*>(this)));
@@ -582,7 +642,8 @@ class EventLoop final : public Driver::Engine {
   // One curl_multi_socket_action; the shard's finished transfers are read after the
   // turn's events, once per shard.
   void act(MultiShard& shard, curl_socket_t s, int mask) {
-    curl_multi_socket_action(shard.get(), s, mask, &running_);
+    CURLMcode mc = curl_multi_socket_action(shard.get(), s, mask, &running_);
+    if (mc != CURLM_OK) fail_shard(shard, mc);
     if (!shard.touched) {
       shard.touched = true;
       touched_.push_back(&shard);
@@ -597,9 +658,73 @@ class EventLoop final : public Driver::Engine {
     return handle;
   }
 
-  void recycle(std::unique_ptr<EasyHandle> handle) {
+  void recycle(std::unique_ptr<EasyHandle> handle) noexcept {
     handle->end();
-    handles_.put_back(std::move(handle), active_.size());
+    try {
+      handles_.put_back(std::move(handle), active_.size());
+    } catch (...) {  // no room to keep it idle: freed instead
+    }
+  }
+
+  // Completes a call the loop holds with this error and retires it; never throws.
+  void fail(Transfer& call, const std::exception_ptr& error) noexcept {
+    call.complete(Outcome::failure(error));
+    retire(call);
+  }
+
+  // A transfer libcurl cannot go on with must end now, not at its timeout: its socket
+  // could not be watched (on_socket), or its multi handle failed.
+  void fail_unwatched() noexcept {
+    watch_failed_ = false;
+    for (std::size_t i = active_.size(); i-- > 0;) {  // detach() moves the last into i
+      if (i >= active_.size()) continue;
+      Transfer& call = *active_[i];
+      if (!call.loop_failure) continue;
+      std::exception_ptr error = std::move(call.loop_failure);
+      call.loop_failure = nullptr;
+      auto [keep, handle] = detach(call);
+      remove(*handle);
+      fail(call, error);
+      recycle(std::move(handle));
+    }
+  }
+
+  // Out of memory, or a libcurl error with no transfer named: every transfer of the
+  // shard may be stuck, so every one ends with the code.
+  void fail_shard(MultiShard& shard, CURLMcode mc) noexcept {
+    std::exception_ptr error = out_of_memory_;
+    if (mc != CURLM_OUT_OF_MEMORY) {
+      try {
+        error = std::make_exception_ptr(
+            TransportError(CURLE_FAILED_INIT,
+                           std::string("curl_multi_socket_action: ") + curl_multi_strerror(mc)));
+      } catch (...) {
+      }
+    }
+    for (auto& call : active_)
+      if (call->easy && call->easy->shard == &shard && !call->loop_failure)
+        call->loop_failure = error;
+    watch_failed_ = true;
+  }
+
+  // A socket epoll refused (out of memory, the user's limit of watches): its transfer
+  // would wait for its timeout without ever being told the socket is ready.
+  void unwatched(CURL* easy, int err) noexcept {
+    void* p = nullptr;
+    curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p);
+    if (!p || !static_cast<EasyHandle*>(p)->call) return;
+    Transfer& call = *static_cast<EasyHandle*>(p)->call;
+    if (call.loop_failure) return;
+    call.loop_failure = out_of_memory_;
+    if (err != ENOMEM) {
+      try {
+        call.loop_failure = std::make_exception_ptr(TransportError(
+            CURLE_FAILED_INIT,
+            std::string("epoll_ctl refused the connection's socket: ") + std::strerror(err)));
+      } catch (...) {
+      }
+    }
+    watch_failed_ = true;
   }
 
   // libcurl's callbacks. libcurl is C: an exception thrown into its frames would unwind
@@ -653,7 +778,7 @@ class EventLoop final : public Driver::Engine {
     return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
   }
 
-  static int on_socket(CURL*, curl_socket_t s, int what, void* userp, void* socketp) noexcept {
+  static int on_socket(CURL* easy, curl_socket_t s, int what, void* userp, void* socketp) noexcept {
     auto& shard = *static_cast<MultiShard*>(userp);
     auto& self = *static_cast<EventLoop*>(shard.owner());
     if (what == CURL_POLL_REMOVE) {
@@ -668,7 +793,11 @@ class EventLoop final : public Driver::Engine {
     int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
     if (::epoll_ctl(self.epoll_fd_, op, s, &ev) < 0) {
       op = (errno == EEXIST) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-      ::epoll_ctl(self.epoll_fd_, op, s, &ev);
+      if (::epoll_ctl(self.epoll_fd_, op, s, &ev) < 0) {
+        // Not assigned: should libcurl name the socket again, ADD is tried again.
+        self.unwatched(easy, errno);
+        return 0;
+      }
     }
     if (!socketp) curl_multi_assign(shard.get(), s, &self);
     return 0;
@@ -702,6 +831,10 @@ class EventLoop final : public Driver::Engine {
   int running_ = 0;
   int answered_sleepers_ = 0;
   bool closing_ = false;
+  bool watch_failed_ = false;  // some active call has a loop_failure
+  // Made up front: completing a call when memory ran out must not need any.
+  std::exception_ptr out_of_memory_ = std::make_exception_ptr(
+      TransportError(CURLE_OUT_OF_MEMORY, "Out of memory in the event loop"));
   std::vector<std::shared_ptr<Transfer>> active_;
   HandlePool handles_{Clock::now()};  // the idle easy handles
   std::vector<Waiting> retries_;      // a min-heap on due

@@ -43,8 +43,9 @@ class Inbox {
     {
       std::lock_guard<std::mutex> lock(mutex_);
       if (closed_) return false;
-      if (command.kind == Kind::start) call_started();
-      queue_.push_back(std::move(command));
+      const bool start = command.kind == Kind::start;
+      queue_.push_back(std::move(command));  // may throw (memory): then not counted
+      if (start) call_started();
       if (std::this_thread::get_id() == loop_thread_.load(std::memory_order_relaxed)) {
         // The loop drains this before it sleeps again: no syscall needed.
         self_posted_.store(true, std::memory_order_relaxed);
@@ -101,6 +102,12 @@ class Inbox {
   void call_started() noexcept { calls_.fetch_add(1, std::memory_order_relaxed); }
   void call_retired() noexcept { calls_.fetch_sub(1, std::memory_order_relaxed); }
 
+  // Jobs queued on the Client's completion queue and not yet run: they hold answers too,
+  // so they count against the same limit (ClientOptions::max_pending_calls).
+  std::size_t backlog() const noexcept { return backlog_.load(std::memory_order_relaxed); }
+  void job_queued() noexcept { backlog_.fetch_add(1, std::memory_order_relaxed); }
+  void job_done() noexcept { backlog_.fetch_sub(1, std::memory_order_relaxed); }
+
   // Calls a continuation waits for (then, when_all, co_await), not yet retired.
   void watch() noexcept { watched_.fetch_add(1, std::memory_order_relaxed); }
   void unwatch() noexcept { watched_.fetch_sub(1, std::memory_order_relaxed); }
@@ -126,6 +133,7 @@ class Inbox {
   bool closed_ = false;
   std::atomic<bool> self_posted_{false};
   std::atomic<std::size_t> calls_{0};
+  std::atomic<std::size_t> backlog_{0};
   std::atomic<long> watched_{0};
   std::atomic<std::thread::id> loop_thread_{};
 };

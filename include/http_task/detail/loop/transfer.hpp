@@ -78,9 +78,10 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     if (client.tls.https_only && !iequals(url_scheme(target), "https"))
       throw RequestError("this Client only calls https:// URLs: '" + redact_credentials(target) +
                          "'");
-    if (driver_->inbox().calls() >= client.max_pending_calls)
+    if (driver_->inbox().calls() + driver_->inbox().backlog() >= client.max_pending_calls)
       throw RequestError("too many calls pending on this Client (limit " +
-                         std::to_string(client.max_pending_calls) + ")");
+                         std::to_string(client.max_pending_calls) +
+                         ", continuations waiting for its completion thread included)");
     if (!is_http_token(verb)) throw RequestError("'" + verb + "' is not an HTTP method name");
     for (const auto& [name, value] : params)
       if (!is_valid_utf8(name) || !is_valid_utf8(value))
@@ -164,6 +165,9 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   bool too_large = false;
   bool headers_too_large = false;
   bool out_of_memory = false;  // an allocation failed in a libcurl callback
+  // Set by the loop when the attempt cannot go on (its socket could not be watched): the
+  // error it then ends with at once (EventLoop::fail_unwatched).
+  std::exception_ptr loop_failure;
   const class AddressFilter* address_filter = nullptr;  // set when the guard is on
   std::string blocked_address;                          // set by the address guard
   std::string blocked_reason;
@@ -174,6 +178,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     attempts_seen.store(attempts_made, std::memory_order_relaxed);
     header_bytes = 0;
     too_large = headers_too_large = out_of_memory = false;
+    loop_failure = nullptr;
     blocked_address.clear();
     blocked_reason.clear();
     http_status = 0;
