@@ -6,6 +6,10 @@
 //   backpressure [--url URL] [--calls N] [--slow-us US] [--max-pending N]
 //
 // Without --url it starts the project's test server (tests/servers/webhook_server.py).
+// A refusal reaches this producer only through a continuation, itself queued behind
+// the slow ones, so it backs off late: the refused count is large, and part of the peak
+// RSS is refused calls in the queue. The wall time of runs with and without the bound
+// is therefore not comparable; the peak RSS is the figure.
 #include <http_task/http_task.hpp>
 
 #include "support/test_servers.hpp"
