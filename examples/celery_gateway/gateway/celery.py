@@ -6,7 +6,7 @@ import ctypes
 import os
 import signal
 
-from celery import Celery
+from celery import Celery, bootsteps
 from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
@@ -16,6 +16,33 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 # The gateway's threads and django-celery-results' views use celery.current_app, which is
 # thread-local with the default app as its fallback: make this app that fallback.
 app.set_default()
+
+
+# How often a worker's event loop wakes up at the least (seconds).
+HUB_TICK = float(os.environ.get("CELERY_HUB_TICK", 0.02))
+
+
+class WakeTheLoop(bootsteps.StartStopStep):
+    """Wakes the worker's event loop every HUB_TICK seconds.
+
+    With late acknowledgement on Redis, a worker whose prefetch window is full stops
+    reading the queue; once a task is acknowledged it only asks for the next message at
+    the loop's next turn, and an idle loop sleeps up to a second per turn in poll()
+    (celery/celery#4378, #7718): seconds between tasks. A short timer caps that sleep.
+    """
+
+    requires = ("celery.worker.components:Hub",)
+
+    def start(self, w):
+        if w.hub is not None:
+            w.hub.call_repeatedly(HUB_TICK, _nothing)
+
+
+def _nothing():
+    pass
+
+
+app.steps["worker"].add(WakeTheLoop)
 
 
 @worker_process_init.connect
