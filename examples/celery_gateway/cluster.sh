@@ -167,6 +167,14 @@ restart_gateway() {
   fi
 }
 
+# Something already listening on a port would answer the readiness checks in our place.
+for busy in "$port" "$redis_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$busy") 2>/dev/null; then
+    say "port $busy is in use on 127.0.0.1"
+    exit 1
+  fi
+done
+
 start_redis || exit 1
 start_worker w1
 start_worker w2

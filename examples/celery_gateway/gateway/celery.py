@@ -29,20 +29,33 @@ class WakeTheLoop(bootsteps.StartStopStep):
     reading the queue; once a task is acknowledged it only asks for the next message at
     the loop's next turn, and an idle loop sleeps up to a second per turn in poll()
     (celery/celery#4378, #7718): seconds between tasks. A short timer caps that sleep.
+    A consumer step, not a worker step: the consumer clears the loop's timers whenever it
+    reconnects to the broker (after a Redis restart), and starts its steps again.
     """
 
-    requires = ("celery.worker.components:Hub",)
+    requires = ("celery.worker.consumer.tasks:Tasks",)
 
-    def start(self, w):
-        if w.hub is not None:
-            w.hub.call_repeatedly(HUB_TICK, _nothing)
+    def __init__(self, c, **kwargs):
+        super().__init__(c, **kwargs)
+        self.entry = None
+
+    def start(self, c):
+        if c.timer is not None:
+            self.entry = c.timer.call_repeatedly(HUB_TICK, _nothing)
+
+    def stop(self, c):
+        if self.entry is not None:
+            self.entry.cancel()
+            self.entry = None
+
+    shutdown = stop
 
 
 def _nothing():
     pass
 
 
-app.steps["worker"].add(WakeTheLoop)
+app.steps["consumer"].add(WakeTheLoop)
 
 
 @worker_process_init.connect
