@@ -96,8 +96,7 @@ start_redis() {
     </dev/null >>"$logs/redis.log" 2>&1 &
   pids[redis]=$!
   echo "pid redis ${pids[redis]}"
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && return 0
     kill -0 "${pids[redis]}" 2>/dev/null || break
     sleep 0.1
