@@ -210,6 +210,17 @@ def test_revoke_terminate(c):
     check(answer["state"] == "REVOKED", f"revoke terminate: {answer}")
 
 
+def test_countdown_and_revoke_before_start(c):
+    task_id = c.apply("tasks.add", [20, 22], countdown=1)
+    check(c.result(task_id, timeout=20)["result"] == 42, "countdown")
+    # Revoked while it waits for its countdown: REVOKED at once, not when the countdown ends.
+    task_id = c.apply("tasks.add", [1, 2], countdown=60)
+    status, answer = call("POST", f"{c.base}api/task/revoke/{task_id}")
+    check(status == 200, f"revoke: {status} {answer}")
+    answer = c.result(task_id)
+    check(answer["state"] == "REVOKED", f"revoked before its countdown: {answer}")
+
+
 def test_unknown_and_bad_requests(c):
     status, answer = call("POST", c.base + "api/task/async-apply/tasks.nope", {"args": []})
     check(status == 404 and answer == {"error": "Unknown task 'tasks.nope'"}, f"unknown: {status} {answer}")
@@ -364,7 +375,8 @@ def main():
         cluster.expect(f"ready {cluster.base}", 90)
         check(set(cluster.pids) == {"redis", "w1", "w2", "gateway"}, f"pid lines: {cluster.pids}")
         earlier = test_add(cluster)
-        for test in (test_fail, test_revoke_terminate, test_unknown_and_bad_requests, test_idempotent_apply,
+        for test in (test_fail, test_revoke_terminate, test_countdown_and_revoke_before_start,
+                     test_unknown_and_bad_requests, test_idempotent_apply,
                      test_batch_wait, test_djcelery, test_http_dispatch):
             log(test.__name__)
             test(cluster)
