@@ -185,6 +185,22 @@ def alive(pid):
         return False
 
 
+def cluster_processes(c):
+    """Pids of the processes that carry this cluster's environment (cluster.sh exports
+    CLUSTER_REDIS_URL to all it starts): pool processes and gunicorn workers included."""
+    marker = f"CLUSTER_REDIS_URL=redis://127.0.0.1:{c.port + 1}\0".encode()
+    found = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) != os.getpid():
+            try:
+                with open(f"/proc/{entry}/environ", "rb") as environ:
+                    if marker in environ.read() and alive(int(entry)):
+                        found.append(int(entry))
+            except OSError:
+                pass
+    return found
+
+
 def test_add(c):
     task_id = c.apply("tasks.add", [2, 3])
     answer = c.result(task_id, timeout=20)
@@ -395,6 +411,13 @@ def main():
     finally:
         code = cluster.stop()
         left = [f"{role} {pid}" for role, pid in cluster.pids.items() if alive(pid)]
+        # Killed pool processes take a moment to be reaped by the kernel: a bounded grace.
+        for _ in range(100):
+            orphans = cluster_processes(cluster)
+            if not orphans:
+                break
+            time.sleep(0.1)
+        left += [f"orphan {pid}" for pid in orphans]
         if code != 0 or left:
             print(f"smoke_gateway.py: FAILED: cluster.sh exited {code}; still running: {left}", file=sys.stderr)
             status = 1

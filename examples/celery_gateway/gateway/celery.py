@@ -2,12 +2,9 @@
 
 Workers start it as `/usr/bin/python3 -m celery -A gateway worker`; the gateway imports it.
 """
-import ctypes
 import os
-import signal
 
 from celery import Celery, bootsteps
-from celery.signals import worker_process_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
 
@@ -56,18 +53,3 @@ def _nothing():
 
 
 app.steps["consumer"].add(WakeTheLoop)
-
-
-@worker_process_init.connect
-def _die_with_the_worker(**_):
-    """A pool process ends when its worker's main process is killed (even with -9).
-
-    Without this an orphaned child would finish the task and store its result while the
-    broker also redelivers the message (acks_late): the task would run twice.
-    """
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: the redelivery still happens, the orphan may run it too
