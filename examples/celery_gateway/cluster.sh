@@ -86,6 +86,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 0' TERM INT
+# A reader that closed our stdout must not kill this script before its cleanup (writes then
+# fail instead; the Python and Redis processes ignore SIGPIPE anyway).
+trap '' PIPE
 # Until the cluster is ready a restart means nothing; a signal's default action would kill
 # this script without its cleanup.
 trap ':' USR1 USR2
