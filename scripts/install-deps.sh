@@ -19,6 +19,8 @@ packages=(
   python3 python3-django curl openssl
   # Boost.Asio, for examples/asio_thread_pool.cpp (headers only)
   libboost-dev
+  # the API reference from the public headers (docs/Doxyfile; ctest docs.doxygen)
+  doxygen
 )
 # Optional extras, only on request.
 bench_packages=(libbenchmark-dev hyperfine nginx-light libnginx-mod-http-echo gnuplot-nox valgrind)
