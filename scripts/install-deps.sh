@@ -22,6 +22,8 @@ packages=(
   # the Celery cluster of examples/celery_gateway (cluster.sh) and its tests: broker and
   # result backend, workers, the gateway's threaded WSGI server, djcelery's status views
   redis-server redis-tools python3-celery python3-redis gunicorn python3-django-celery-results
+  # the API reference from the public headers (docs/Doxyfile; ctest docs.doxygen)
+  doxygen
 )
 # Optional extras, only on request.
 bench_packages=(libbenchmark-dev hyperfine nginx-light libnginx-mod-http-echo gnuplot-nox valgrind)

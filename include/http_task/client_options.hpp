@@ -91,10 +91,10 @@ struct ClientOptions {
   std::size_t max_pending_calls = 100'000;
 
   // libcurl's receive buffer per transfer (bytes, at least 1024; 0: libcurl's 16 KiB).
-  // A webhook's answer rarely needs more than 1 KiB: with 10,000 calls in flight this
-  // cut peak RSS by 17 %. After a larger answer, the next call on the same libcurl
-  // handle gets a buffer that holds it, up to 16 KiB, so that webhooks answering tens
-  // of KiB are not read 1 KiB at a time (bench/README.md, "Receive buffer").
+  // A webhook's answer rarely needs more than 1 KiB, and each call in flight holds its
+  // buffer: a small one keeps memory proportional to what answers need. After a larger
+  // answer, the next call on the same libcurl handle gets a buffer that holds it, up to
+  // 16 KiB, so that webhooks answering tens of KiB are not read 1 KiB at a time.
   long receive_buffer_size = 1024;
   // Ask for gzip/deflate/brotli answers and decompress them (the size limit counts
   // decompressed bytes, so a compression bomb stops at the limit).
@@ -111,7 +111,7 @@ struct ClientOptions {
   // quick. Silent when empty. Exceptions it throws are ignored.
   std::function<void(const CallRecord&)> on_call_finished;
 
-  // Threads (docs/thread-pools.md): where continuations run, and who drives the loop.
+  // Threads (docs/threading.md): where continuations run, and who drives the loop.
   // executor: where then() continuations and co_await resumptions of this Client's
   // results run when no executor is named. Empty: the Client's completion thread
   // (started on first use), or the run_once()/run() thread when own_thread is false.

@@ -5,6 +5,7 @@
 #include <http_task/json.hpp>
 #include <http_task/version.hpp>
 
+#include "support/checks.hpp"
 #include "support/test_servers.hpp"
 #include "support/webhook_urls.hpp"
 
@@ -203,9 +204,7 @@ std::string error_of(const http_task::Json& result) {
                                                         : result.get<std::string>("error");
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using http_task_test::contains;
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include <http_task/http_task.hpp>
 
+#include "support/checks.hpp"
 #include "support/outcomes.hpp"
 #include "support/webhook_urls.hpp"
 
@@ -26,6 +27,7 @@
 
 using namespace http_task;
 using namespace std::chrono_literals;
+using http_task_test::require_throws_as;
 using http_task_test::server_url;
 
 TEST_CASE("many threads start calls on one Client at once", "[client]") {
@@ -58,19 +60,20 @@ TEST_CASE("sequential calls reuse one connection", "[client]") {
 
 namespace {
 
-// Starts `calls` calls to the test server's /slow?ms=`ms` at once on a Client with
-// `options`, checks that each is answered, and returns the server's /stats for them
+// Starts `calls` calls to the test server's `path` at once on a Client with `options`,
+// checks that each is answered `expected`, and returns the server's /stats for them
 // (connections, max_open, requests: the calls and the /stats call itself).
-Json burst(const ClientOptions& options, int calls, int ms) {
+Json burst(const ClientOptions& options, int calls, const std::string& path,
+           const std::string& expected) {
   auto server = http_task_test::start_webhook_server();
   Client client(options);
   URL(server->base_url() + "/stats/reset", client).get_async().get();
-  URL slow(server->base_url() + "/slow?ms=" + std::to_string(ms), client);
+  URL route(server->base_url() + path, client);
   std::vector<AsyncResult<Json>> results;
-  for (int i = 0; i < calls; ++i) results.push_back(slow.get_async());
+  for (int i = 0; i < calls; ++i) results.push_back(route.get_async());
   int answered = 0;
   for (auto& r : results)
-    if (r.get().as<std::string>() == "slow") ++answered;
+    if (r.get().as<std::string>() == expected) ++answered;
   CHECK(answered == calls);
   return URL(server->base_url() + "/stats", client).get_async().get();
 }
@@ -78,8 +81,9 @@ Json burst(const ClientOptions& options, int calls, int ms) {
 }  // namespace
 
 // The loop spreads calls over several curl multi handles, 64 each (multi_shard.hpp).
+// The gate answers only once all 300 wait at once, however slow the machine.
 TEST_CASE("300 calls at once all run at once, over several multi handles", "[client]") {
-  Json stats = burst(ClientOptions(), 300, 1000);
+  Json stats = burst(ClientOptions(), 300, "/gate?key=burst&n=300", "open");
   CHECK(stats.find("max_open")->as<int>() >= 300);
 }
 
@@ -87,7 +91,7 @@ TEST_CASE("300 calls at once all run at once, over several multi handles", "[cli
 TEST_CASE("a connection cap holds for more calls than one multi handle takes", "[client]") {
   ClientOptions options;
   options.max_host_connections = 100;
-  Json stats = burst(options, 300, 200);
+  Json stats = burst(options, 300, "/slow?ms=200", "slow");
   CHECK(stats.find("max_open")->as<int>() <= 100);
   CHECK(stats.find("requests")->as<int>() == 301);  // the 300 calls and /stats
 }
@@ -114,10 +118,11 @@ TEST_CASE("after a burst, the Client closes the multi handles it no longer needs
   Client client;
   URL(server->base_url() + "/stats/reset", client).get_async().get();
   const int before = open_descriptors();
-  URL slow(server->base_url() + "/slow?ms=500", client);
+  // The gate answers only once all 1,000 wait at once, however slow the machine.
+  URL gate(server->base_url() + "/gate?key=burst&n=1000", client);
   std::vector<AsyncResult<Json>> results;
-  for (int i = 0; i < 1000; ++i) results.push_back(slow.get_async());
-  for (auto& r : results) REQUIRE(r.get().as<std::string>() == "slow");
+  for (int i = 0; i < 1000; ++i) results.push_back(gate.get_async());
+  for (auto& r : results) REQUIRE(r.get().as<std::string>() == "open");
   Json stats = URL(server->base_url() + "/stats", client).get_async().get();
   const int after = open_descriptors();
   CHECK(stats.find("max_open")->as<int>() >= 1000);  // all at once: 16 multi handles
@@ -277,11 +282,8 @@ TEST_CASE("timeouts end in TimeoutError and the Client keeps serving", "[client]
   auto patient = URL(server_url("/slow?ms=600"), client)
                      .get_async<std::string>({}, CallOptions().with_timeout(10s));
   CHECK(patient.get() == "slow");
-  try {
-    URL(server_url("/slow?ms=5000"), client).get_async().get();
-  } catch (const TimeoutError& e) {
-    CHECK(e.curl_code() == CURLE_OPERATION_TIMEDOUT);
-  }
+  CHECK(require_throws_as<TimeoutError>(URL(server_url("/slow?ms=5000"), client).get_async())
+            .curl_code() == CURLE_OPERATION_TIMEDOUT);
 }
 
 TEST_CASE("a refused connection is a TransportError", "[client]") {
@@ -290,10 +292,8 @@ TEST_CASE("a refused connection is a TransportError", "[client]") {
   auto server = http_task_test::start_webhook_server();
   std::string url = server->base_url() + "/multiply";
   server.reset();
-  try {
-    URL(url, client).get_async().get();
-    FAIL("no exception");
-  } catch (const TransportError& e) {
+  {
+    auto e = require_throws_as<TransportError>(URL(url, client).get_async());
     CHECK(e.curl_code() == CURLE_COULDNT_CONNECT);
   }
 }
@@ -323,13 +323,17 @@ TEST_CASE("a call cancelled while it waits for a connection is never sent", "[cl
   options.max_total_connections = 1;
   Client client(options);
   URL(server->base_url() + "/stats/reset", client).get_async().get();
-  auto busy = URL(server->base_url() + "/slow?ms=500", client).get_async();
+  // The one connection stays busy until the test opens the gate, however slow the machine.
+  auto busy = URL(server->base_url() + "/gate?key=busy&n=2", client).get_async();
   auto waiting = URL(server->base_url() + "/echo", client).post_async({{"never", "sent"}});
-  std::this_thread::sleep_for(100ms);
+  std::this_thread::sleep_for(100ms);  // likely queued by now; the cancel must win either way
   CHECK(waiting.cancel());
-  CHECK(busy.get().as<std::string>() == "slow");
+  Client other;
+  CHECK(URL(server->base_url() + "/gate?key=busy&n=2", other).get_async<std::string>().get() ==
+        "open");
+  CHECK(busy.get().as<std::string>() == "open");
   Json stats = URL(server->base_url() + "/stats", client).get_async().get();
-  CHECK(stats.find("requests")->as<int>() == 2);  // /slow and this one: never /echo
+  CHECK(stats.find("requests")->as<int>() == 3);  // the gate twice and this one: never /echo
 }
 
 TEST_CASE("destroying a Client answers every pending call with CancelledError", "[client]") {

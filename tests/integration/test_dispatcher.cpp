@@ -9,10 +9,10 @@
 #include <string>
 
 using namespace http_task;
+using http_task_test::client;
 using http_task_test::server_url;
 
 namespace {
-Client& client() { return http_task_test::shared_client(); }
 
 struct BearerAuth : Dispatcher {
   void prepare(Request& request) const override {

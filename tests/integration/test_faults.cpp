@@ -4,6 +4,7 @@
 
 #include <http_task/http_task.hpp>
 
+#include "support/checks.hpp"
 #include "support/webhook_urls.hpp"
 
 #include <sys/resource.h>
@@ -13,6 +14,7 @@
 #include <exception>
 #include <fstream>
 #include <string>
+#include <type_traits>
 
 using namespace http_task;
 using namespace std::chrono_literals;
@@ -29,18 +31,18 @@ Client& client() {
   return c;
 }
 
-// Runs the call, returns its error, and checks the Client still answers.
+// Runs the call, requires that it fails with E (with libcurl's `code`, when given), and
+// checks the Client still answers. A TransportError expected for a broken connection must
+// not be a timeout: a hang would otherwise pass for the fault.
 template <class E>
 void expect_fault(const std::string& path, CURLcode code = CURLE_OK) {
   INFO(path);
-  auto r = URL(server_url(path), client()).get_async();
-  REQUIRE(r.wait_for(30s) == std::future_status::ready);
-  try {
-    r.get();
-    FAIL("no error for " << path);
-  } catch (const E& e) {
-    if constexpr (std::is_base_of_v<TransportError, E>) {
-      if (code != CURLE_OK) CHECK(e.curl_code() == code);
+  auto e = http_task_test::require_throws_as<E>(URL(server_url(path), client()).get_async());
+  if constexpr (std::is_base_of_v<TransportError, E>) {
+    CAPTURE(e.what());
+    if (code != CURLE_OK) CHECK(e.curl_code() == code);
+    if constexpr (std::is_same_v<E, TransportError>) {
+      CHECK(e.curl_code() != CURLE_OPERATION_TIMEDOUT);
     }
   }
   CHECK(URL(server_url("/multiply"), client()).get_async<int>({{"x", 3}, {"y", 3}}).get() == 9);
@@ -59,7 +61,7 @@ TEST_CASE("a body slower than a byte a second ends in TimeoutError", "[faults]")
 
 TEST_CASE("broken connections are TransportErrors", "[faults]") {
   expect_fault<TransportError>("/fault/truncate", CURLE_PARTIAL_FILE);
-  expect_fault<TransportError>("/fault/reset");
+  expect_fault<TransportError>("/fault/reset", CURLE_RECV_ERROR);
   expect_fault<TransportError>("/fault/close", CURLE_GOT_NOTHING);
   expect_fault<TransportError>("/fault/garbage");
 }
@@ -76,12 +78,10 @@ TEST_CASE("hostile JSON is refused cleanly", "[faults]") {
   expect_fault<InvalidResponseError>("/fault/invalid-utf8");
   expect_fault<InvalidResponseError>("/fault/invalid-utf8?tail=1");
   // Decoded without undefined behaviour (the sanitizer builds check that part).
+  // The exponent underflows: the value is zero (CVE-2024-38517 made it undefined behaviour).
   auto crafted = URL(server_url("/fault/crafted-number"), client()).get_async();
   REQUIRE(crafted.wait_for(30s) == std::future_status::ready);
-  try {
-    CHECK(crafted.get().as<double>() == 0.0);
-  } catch (const InvalidResponseError&) {
-  }
+  CHECK(crafted.get().as<double>() == 0.0);
 }
 
 TEST_CASE("compressed answers are decompressed when asked for", "[faults]") {

@@ -3,16 +3,19 @@
 
 #include <http_task/http_task.hpp>
 
+#include "support/checks.hpp"
 #include "support/webhook_urls.hpp"
 
 #include <string>
 
 using namespace http_task;
 using http_task_test::answer_url;
+using http_task_test::client;
+using http_task_test::require_throws_as;
 
 namespace {
-Client& client() { return http_task_test::shared_client(); }
-Json fetch(const std::string& url) { return URL(url, client()).get_async().get(); }
+AsyncResult<Json> call(const std::string& url) { return URL(url, client()).get_async(); }
+Json fetch(const std::string& url) { return call(url).get(); }
 }  // namespace
 
 TEST_CASE("success returns retval", "[protocol]") {
@@ -37,30 +40,26 @@ TEST_CASE("success without retval is an invalid answer", "[protocol]") {
 }
 
 TEST_CASE("failure raises RemoteExecuteError with the remote reason", "[protocol]") {
-  try {
-    fetch(answer_url(R"({"status": "failure", "reason": "Invalid moon alignment."})"));
-    FAIL("no exception");
-  } catch (const RemoteExecuteError& e) {
+  {
+    auto e = require_throws_as<RemoteExecuteError>(
+        call(answer_url(R"({"status": "failure", "reason": "Invalid moon alignment."})")));
     CHECK(e.reason() == "Invalid moon alignment.");
     CHECK(std::string(e.what()) == "Invalid moon alignment.");
   }
 }
 
 TEST_CASE("failure without a reason has an empty reason", "[protocol]") {
-  try {
-    fetch(answer_url(R"({"status":"failure"})"));
-    FAIL("no exception");
-  } catch (const RemoteExecuteError& e) {
+  {
+    auto e = require_throws_as<RemoteExecuteError>(call(answer_url(R"({"status":"failure"})")));
     CHECK(e.reason().empty());
   }
 }
 
 TEST_CASE("any other status is an UnknownStatusError, matched case-sensitively", "[protocol]") {
   for (std::string status : {"u.u.u.u", "SUCCESS", "Failure", ""}) {
-    try {
-      fetch(answer_url(R"({"status":")" + status + R"(","retval":1})"));
-      FAIL("no exception for " << status);
-    } catch (const UnknownStatusError& e) {
+    {
+      auto e = require_throws_as<UnknownStatusError>(
+          call(answer_url(R"({"status":")" + status + R"(","retval":1})")));
       CHECK(e.status() == status);
     }
   }
@@ -75,10 +74,8 @@ TEST_CASE("an empty body is an invalid answer", "[protocol]") {
 }
 
 TEST_CASE("a body that is not JSON names the parser's message and offset", "[protocol]") {
-  try {
-    fetch(answer_url("{'#{:'''"));
-    FAIL("no exception");
-  } catch (const InvalidResponseError& e) {
+  {
+    auto e = require_throws_as<InvalidResponseError>(call(answer_url("{'#{:'''")));
     CHECK_THAT(e.what(), Catch::Contains("offset 1"));
   }
   CHECK_THROWS_AS(fetch(answer_url("<html>Server Error</html>")), InvalidResponseError);
@@ -102,18 +99,15 @@ TEST_CASE("trailing garbage after the object is an invalid answer", "[protocol]"
 }
 
 TEST_CASE("an HTTP status outside 2xx is an HttpError with the body", "[protocol]") {
-  try {
-    fetch(answer_url("<h1>Server Error</h1>", 500));
-    FAIL("no exception");
-  } catch (const HttpError& e) {
+  {
+    auto e = require_throws_as<HttpError>(call(answer_url("<h1>Server Error</h1>", 500)));
     CHECK(e.status_code() == 500);
     CHECK(e.body() == "<h1>Server Error</h1>");
     CHECK(e.reason().empty());
   }
-  try {
-    fetch(answer_url(R"({"status":"failure","reason":"quota exceeded"})", 429));
-    FAIL("no exception");
-  } catch (const HttpError& e) {
+  {
+    auto e = require_throws_as<HttpError>(
+        call(answer_url(R"({"status":"failure","reason":"quota exceeded"})", 429)));
     CHECK(e.status_code() == 429);
     CHECK(e.reason() == "quota exceeded");
   }

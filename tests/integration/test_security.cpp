@@ -3,9 +3,11 @@
 
 #include <http_task/http_task.hpp>
 
+#include "support/checks.hpp"
 #include "support/tls_certs.hpp"
 #include "support/webhook_urls.hpp"
 
+#include <cstdlib>
 #include <string>
 
 using namespace http_task;
@@ -43,6 +45,41 @@ TEST_CASE("TLS is verified by default", "[tls]") {
   options.tls.ca_file = tls.certs.file("ca.pem");
   Client trusting(options);
   CHECK(URL(tls.url("/multiply?x=2&y=3"), trusting).get_async<int>().get() == 6);
+}
+
+TEST_CASE("verify_peer = false accepts an unknown CA; ca_path trusts a hashed directory", "[tls]") {
+  TlsServer tls(false);
+  {
+    ClientOptions options;
+    options.tls.verify_peer = false;  // no CA given: only skipping verification can pass
+    Client client(options);
+    CHECK(URL(tls.url("/multiply?x=2&y=3"), client).get_async<int>().get() == 6);
+  }
+  // A directory of CA certificates named by subject hash, as `openssl rehash` makes it.
+  const std::string dir = tls.certs.file("ca_dir");
+  REQUIRE(std::system(("mkdir -p '" + dir + "' && cp '" + tls.certs.file("ca.pem") + "' '" + dir +
+                       "/' && openssl rehash '" + dir + "' >/dev/null 2>&1")
+                          .c_str()) == 0);
+  ClientOptions options;
+  options.tls.ca_path = dir;
+  Client client(options);
+  CHECK(URL(tls.url("/multiply?x=2&y=4"), client).get_async<int>().get() == 8);
+}
+
+TEST_CASE("an encrypted client key is opened with client_key_password", "[tls]") {
+  TlsServer tls(true);
+  const std::string key = tls.certs.file("client-encrypted.key");
+  REQUIRE(std::system(("openssl pkey -in '" + tls.certs.file("client.key") + "' -out '" + key +
+                       "' -aes256 -passout pass:s3cret >/dev/null 2>&1")
+                          .c_str()) == 0);
+  ClientOptions options;
+  options.tls.ca_file = tls.certs.file("ca.pem");
+  options.tls.client_cert = tls.certs.file("client.pem");
+  options.tls.client_key = key;
+  // Not tried without the password: OpenSSL would then ask for it on the terminal.
+  options.tls.client_key_password = "s3cret";
+  Client client(options);
+  CHECK(URL(tls.url("/multiply?x=3&y=3"), client).get_async<int>().get() == 9);
 }
 
 TEST_CASE("mutual TLS sends the client certificate", "[tls]") {
@@ -88,12 +125,10 @@ TEST_CASE("the address guard refuses loopback in every spelling", "[ssrf]") {
       CHECK(e.curl_code() == CURLE_COULDNT_RESOLVE_HOST);
     }
   }
-  try {
-    URL("http://127.0.0.1:" + port + "/multiply", client).get_async().get();
-  } catch (const BlockedAddressError& e) {
-    CHECK(e.address() == "127.0.0.1");
-    CHECK_THAT(e.what(), Catch::Contains("loopback"));
-  }
+  auto blocked = http_task_test::require_throws_as<BlockedAddressError>(
+      URL("http://127.0.0.1:" + port + "/multiply", client).get_async());
+  CHECK(blocked.address() == "127.0.0.1");
+  CHECK_THAT(blocked.what(), Catch::Contains("loopback"));
 }
 
 TEST_CASE("the guard checks every redirect hop, and the allow-list lets through", "[ssrf]") {

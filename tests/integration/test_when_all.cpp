@@ -6,7 +6,11 @@
 #include "support/webhook_urls.hpp"
 
 #include <chrono>
+#include <condition_variable>
+#include <exception>
 #include <future>
+#include <mutex>
+#include <thread>
 #include <vector>
 
 using namespace http_task;
@@ -52,11 +56,36 @@ TEST_CASE("when_any gives the fast call and the slow one can be cancelled", "[wh
 }
 
 TEST_CASE("cancelling when_all cancels the calls in it", "[when_all]") {
-  Client client;
-  URL slow(server_url("/slow?ms=60000"), client);
+  auto server = http_task_test::start_webhook_server();  // its /stats are this test's own
+  std::mutex m;
+  std::condition_variable cv;
+  int cancelled = 0;
+  ClientOptions options;
+  options.on_call_finished = [&](const CallRecord& r) {
+    try {
+      if (r.error) std::rethrow_exception(r.error);
+    } catch (const CancelledError&) {
+      std::lock_guard<std::mutex> lock(m);
+      ++cancelled;
+      cv.notify_all();
+    } catch (...) {
+    }
+  };
+  Client client(options);
+  // A gate that never opens (21 of 20 calls): the calls stay on the wire until cancelled.
+  URL held(server->base_url() + "/gate?key=held&n=21", client);
   std::vector<AsyncResult<Json>> calls;
-  for (int i = 0; i < 20; ++i) calls.push_back(slow.get_async());
+  for (int i = 0; i < 20; ++i) calls.push_back(held.get_async());
+  // All 20 reached the server (and so the loop) before the cancel.
+  URL stats(server->base_url() + "/stats", client);
+  for (int i = 0; i < 3000 && stats.get_async().get().find("open")->as<int>() < 21; ++i)
+    std::this_thread::sleep_for(10ms);
+  REQUIRE(stats.get_async().get().find("open")->as<int>() >= 21);
   auto all = when_all(std::move(calls));
   CHECK(all.cancel());
   CHECK_THROWS_AS(all.get(), CancelledError);
+  // Each input ended as cancelled, not left to run out its wait on the server.
+  std::unique_lock<std::mutex> lock(m);
+  cv.wait_for(lock, 30s, [&] { return cancelled == 20; });
+  CHECK(cancelled == 20);
 }

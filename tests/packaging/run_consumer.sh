@@ -31,6 +31,7 @@ cmake_consumer() {
   }
   cmake --build "$work/build" -j2
   "$work/build/consumer"
+  "$work/build/consumer_signing"
 }
 
 case "$kind" in
@@ -44,6 +45,10 @@ case "$kind" in
     "$cxx" -std=c++17 "$here/main.cpp" -o "$work/consumer" \
       $(pkg-config --cflags --libs http_task)
     "$work/consumer"
+    # shellcheck disable=SC2046
+    "$cxx" -std=c++17 "$here/signing_main.cpp" -o "$work/consumer_signing" \
+      $(pkg-config --cflags --libs http_task_signing)
+    "$work/consumer_signing"
     ;;
   add_subdirectory | fetch_content)
     cmake_consumer -DHTTP_TASK_SOURCE_DIR="$src"

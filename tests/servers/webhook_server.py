@@ -71,6 +71,13 @@ Routes:
                         answer. Later requests succeed with retval {"attempt": n,
                         "seen": [{"webhook-timestamp", "webhook-signature"}, ...]}: what
                         every attempt of that key carried, for retry and signing tests.
+    /gate?key=K&n=N[&timeout_ms=60000]
+                        waits until N requests with that key wait at once, then answers
+                        them all {"status": "success", "retval": "open"} (later ones
+                        too: it stays open); one still waiting after timeout_ms gets a
+                        failure ("gate K: M of N came").
+                        Proves calls ran at once without timing them: a client that
+                        sends fewer than N together never gets "open".
 
 Faults (/fault/<kind>; the connection is never reused afterwards):
     stall               reads the request, never answers, keeps the socket open until
@@ -498,6 +505,28 @@ async def route_flaky(req, reader, writer):
     return success({"attempt": len(seen), "seen": seen})
 
 
+GATES = {}
+
+
+async def route_gate(req, reader, writer):
+    key = req.arg("key")
+    if not key:
+        raise BadArgument("missing argument key")
+    n = req.int_arg("n", 2, 1, 1_000_000)
+    timeout = req.int_arg("timeout_ms", 60_000, 0, 3_600_000) / 1000
+    gate = GATES.setdefault(key, {"waiting": 0, "open": asyncio.Event()})
+    gate["waiting"] += 1
+    if gate["waiting"] >= n:
+        gate["open"].set()
+    try:
+        await asyncio.wait_for(gate["open"].wait(), timeout)
+    except asyncio.TimeoutError:
+        return failure(f"gate {key}: {gate['waiting']} of {n} came")
+    finally:
+        gate["waiting"] -= 1
+    return success("open")
+
+
 async def route_stats(req, reader, writer):
     return success(
         {
@@ -694,6 +723,7 @@ ROUTES = {
     "/stats": route_stats,
     "/stats/reset": route_stats_reset,
     "/flaky": route_flaky,
+    "/gate": route_gate,
     "/fault/stall": fault_stall,
     "/fault/headers-then-stall": fault_headers_then_stall,
     "/fault/drip": fault_drip,

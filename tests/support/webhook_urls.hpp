@@ -16,6 +16,9 @@ inline http_task::Client& shared_client() {
   return client;
 }
 
+// The same, under the short name the test files use: `using http_task_test::client;`.
+inline http_task::Client& client() { return shared_client(); }
+
 inline std::string server_url(const std::string& path) {
   return webhook_server().base_url() + path;
 }

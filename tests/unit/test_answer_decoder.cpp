@@ -2,6 +2,8 @@
 
 #include <http_task/detail/decode/answer_decoder.hpp>
 
+#include "support/checks.hpp"
+
 #include <cstdint>
 #include <exception>
 #include <memory>
@@ -67,9 +69,7 @@ std::string message_of(const Outcome& outcome) {
   return "";
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using http_task_test::contains;
 
 }  // namespace
 

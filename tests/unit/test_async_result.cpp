@@ -5,6 +5,8 @@
 #include <http_task/async_result.hpp>
 #include <http_task/when_all.hpp>
 
+#include "support/checks.hpp"
+
 #include <atomic>
 #include <memory>
 #include <stdexcept>
@@ -29,16 +31,7 @@ struct Pending {
   void fail() { state->complete(Outcome::failure(RemoteExecuteError("boom"))); }
 };
 
-// Runs jobs when told: an executor whose jobs the test can hold back or drop.
-struct ManualExecutor {
-  std::shared_ptr<std::vector<Job>> jobs = std::make_shared<std::vector<Job>>();
-  void operator()(Job job) const { jobs->push_back(std::move(job)); }
-  void run_all() const {
-    auto batch = std::move(*jobs);
-    jobs->clear();
-    for (auto& j : batch) j();
-  }
-};
+using http_task_test::ManualExecutor;
 
 }  // namespace
 

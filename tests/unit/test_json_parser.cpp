@@ -2,6 +2,8 @@
 
 #include <http_task/detail/decode/json_parser.hpp>
 
+#include "support/checks.hpp"
+
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -21,9 +23,7 @@ ParseResult parse(std::string_view text, std::size_t max_depth = 128) {
   return parse_json(text, max_depth);
 }
 
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
+using http_task_test::contains;
 
 }  // namespace
 

@@ -130,9 +130,9 @@ class Driver {
   // go twice per call), this thread checks every kHandback, which costs the waiters
   // nothing. After kQuiet without it, this thread sleeps without a timeout, and the
   // next one to let the role go with calls left wakes it (let_go). Checking every
-  // kHandback for as long as calls were pending cost a thousand wake-ups a second while
-  // a thread waited on a slow call: with 1,000 calls answered over 10 s, 10 per call and
-  // nearly half the client's CPU (bench/README.md).
+  // kHandback for as long as calls were pending would wake this thread kHandback-often
+  // for the whole life of a slow call, although no waiter needed it: a cost per second of
+  // waiting, not per call (measured in bench/README.md).
   void serve() {
     std::unique_lock<std::mutex> lock(mutex_);
     for (;;) {

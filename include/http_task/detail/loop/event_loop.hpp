@@ -279,9 +279,8 @@ class EventLoop final : public Driver::Engine {
   // The Client's small receive buffer, unless the handle's last answer took more than
   // one read of it: then a buffer that holds that answer, up to libcurl's 16 KiB. Calls
   // to one webhook tend to answer alike, and the idle handle taken next is the last one
-  // put back; each read a small buffer adds is a recv and a poll (bench/README.md,
-  // "Receive buffer"). Only the touched pages of a buffer are resident, so a larger one
-  // costs memory only while answers are large.
+  // put back; each read a small buffer adds is a recv and a poll. Only the touched pages of a
+  // buffer are resident, so a larger one costs memory only while answers are large.
   long receive_buffer_for(const EasyHandle& handle) const {
     long size = options_.receive_buffer_size;
     while (size < CURL_MAX_WRITE_SIZE &&

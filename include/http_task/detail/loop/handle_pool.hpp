@@ -2,10 +2,10 @@
 //
 // A handle that finished a call is kept for a next one while the handles, busy and
 // idle, are fewer than the most calls in flight lately (and than kMinHandles). Calls finish
-// in batches: at 1,024 in flight one turn of the loop may end hundreds of them, and the
-// next calls start right after. Keeping a fixed 64 made three calls in four at 1,024 in
-// flight create a handle, set a dozen options on it, and clean it up after them: 15-20
-// µs of CPU per call (bench/README.md). "Lately" is the current period of kPeriod and
+// in batches: with many in flight one turn of the loop may end hundreds of them, and the
+// next calls start right after. A fixed number kept below the calls in flight makes most
+// calls create a handle, set a dozen options on it, and clean it up after them, CPU spent
+// per call for nothing (bench/README.md). "Lately" is the current period of kPeriod and
 // the one before, so the handles kept follow the load down within two periods, and
 // down to kMinHandles as soon as no call is left (the peak is forgotten then): a loop
 // may then sleep for long, and would otherwise keep a burst's handles until its next
@@ -70,8 +70,8 @@ class HandlePool {
   // When a turn must come, even with nothing else to do, for trim() to give back what
   // the load no longer needs: the end of this period, while the pool holds more handles
   // than it would once the recent peaks have passed. Without it, a loop that sleeps after
-  // a burst (one slow call still on the wire) keeps the burst's handles, about 7 KB
-  // each, until its next event. This costs at most two turns after the load falls.
+  // a burst (one slow call still on the wire) keeps the burst's handles, and libcurl's
+  // memory held by each, until its next event. This costs at most two turns after the load falls.
   std::optional<Clock::time_point> trim_due(std::size_t in_flight) const noexcept {
     if (idle_.size() + in_flight <= kept_for(in_flight)) return std::nullopt;
     return period_start_ + kPeriod;

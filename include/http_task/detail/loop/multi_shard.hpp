@@ -1,10 +1,9 @@
 // One of the loop's curl multi handles. The loop spreads its transfers over several,
 // each holding at most kShardTransfers at once, because libcurl 7.88 looks for a
 // reusable connection by walking every connection its multi handle has to that host:
-// with 1,024 calls in flight to one webhook that walk was a quarter of libcurl's
-// instructions per call (about 30,000 of 124,000 under callgrind, against 1,500 at 16
-// in flight), and starting 10,000 calls at once walked 50 million connections. A shard
-// keeps the walk short; all shards share the loop's epoll set, thread and timers.
+// with one multi handle the walk grows with the calls in flight, so each call costs in
+// proportion to them and starting N calls at once costs N squared (bench/README.md). A
+// shard bounds the walk; all shards share the loop's epoll set, thread and timers.
 #pragma once
 
 #include <http_task/client_options.hpp>
@@ -24,8 +23,7 @@ class MultiShard {
   using Clock = std::chrono::steady_clock;
 
   // Enough for a connection cache that stays busy between calls, few enough that a
-  // walk over it costs little beside the rest of a call (about 30 instructions a
-  // connection).
+  // walk over it costs little beside the rest of a call.
   static constexpr std::size_t kShardTransfers = 64;
 
   // owner: the callbacks' data, reached through owner(); index: this shard's place in
