@@ -95,9 +95,15 @@ struct ThenCall<T, F, false> {
   using value_type = typename Flattened<type>::type;
 };
 template <class T, class F>
-inline constexpr bool takes_value_v = std::is_invocable_v<F&, T>;
+struct TakesValue : std::is_invocable<F&, T> {};
 template <class F>
-inline constexpr bool takes_value_v<void, F> = std::is_invocable_v<F&>;
+struct TakesValue<void, F> : std::is_invocable<F&> {};
+// Whether then(f) accepts f. The result form is asked first and the value form only if
+// it fails (std::disjunction stops there): asking a generic lambda whether it takes an
+// int instantiates its body with int, a hard error when the body calls r.get().
+template <class T, class F>
+inline constexpr bool then_accepts_v =
+    std::disjunction_v<std::is_invocable<F&, AsyncResult<T>&&>, TakesValue<T, F>>;
 
 template <class T, class Fn, class U>
 struct ContinuationTask;
@@ -201,7 +207,7 @@ class AsyncResult {
   template <class E, class F, std::enable_if_t<is_executor_v<E>, int> = 0>
   auto then(E&& executor, F&& f) && {
     using Fn = std::decay_t<F>;
-    static_assert(std::is_invocable_v<Fn&, AsyncResult&&> || detail::takes_value_v<T, Fn>,
+    static_assert(detail::then_accepts_v<T, Fn>,
                   "then(f): f must take AsyncResult<T>&& or T (nothing for T = void)");
     using U = typename detail::ThenCall<T, Fn>::value_type;
     detail::CallState& upstream = checked_state();
