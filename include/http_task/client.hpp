@@ -19,6 +19,7 @@
 #include <http_task/detail/call/uuid.hpp>
 #include <http_task/detail/future/completion_queue.hpp>
 #include <http_task/detail/loop/event_loop.hpp>
+#include <http_task/detail/loop/fork_generation.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
@@ -30,6 +31,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdlib>
 #include <exception>
 #include <memory>
 #include <stdexcept>
@@ -63,12 +65,19 @@ class Client {
   // Every unfinished call completes with CancelledError, then every continuation queued
   // on the Client's own executor runs (those posted later run on the posting thread);
   // returns once they have. Do not destroy a Client from the loop thread (a log hook or
-  // an inline_executor continuation); from its completion thread it is allowed.
+  // an inline_executor continuation); from its completion thread it is allowed. (Should
+  // it happen anyway, as when exit() is called there, see shut_down().)
+  //
+  // In the child of a fork(), a Client made before the fork is left alone: its threads
+  // are not in the child, and its epoll set and connections are shared with the parent,
+  // which closing them here would disturb. Its memory and descriptors are leaked on
+  // purpose (every descriptor is close-on-exec).
   ~Client() {
-    driver_->close();
-    if (thread_.joinable()) thread_.join();
-    loop_.reset();  // without a loop thread, this is what cancels the calls left
-    completions_->close();
+    if (forked_away()) {
+      abandon();
+      return;
+    }
+    shut_down();
   }
 
   const ClientOptions& options() const noexcept { return options_; }
@@ -101,6 +110,7 @@ class Client {
   // run() returns at once. Thread-safe.
   void stop() {
     stop_requested_.store(true, std::memory_order_release);
+    if (forked_away()) return;  // the eventfd is the parent's
     loop_->inbox()->notify();
   }
 
@@ -123,6 +133,48 @@ class Client {
 
  private:
   friend class URL;
+  friend Client& default_client();
+
+  // Whether this Client was made by the parent of this process, before a fork().
+  bool forked_away() const noexcept { return generation_ != detail::ForkGeneration::current(); }
+
+  // What ~Client does, leaving the object in place: calls started later fail with
+  // CancelledError (default_client() relies on that at exit). Called once.
+  void shut_down() {
+    if (loop_ && on_loop_thread()) {
+      // exit() called on the thread running the loop (a log hook, an inline continuation,
+      // a signer): a turn of the loop is in progress below this frame, never to be
+      // returned to. Joining the loop thread would join this thread (std::terminate) or
+      // wait for the role this thread holds (a hang), destroying the loop would free what
+      // that turn uses, and the completion thread may wait for a call only this thread
+      // could finish. So later calls are refused, and the threads, the loop and the queue
+      // are left to end with the process.
+      driver_->close();
+      if (thread_.joinable()) thread_.detach();
+      (void)loop_.release();
+      new std::shared_ptr<detail::CompletionQueue>(completions_);  // never closed
+      return;
+    }
+    driver_->close();
+    if (thread_.joinable()) thread_.join();
+    loop_.reset();  // without a loop thread, this is what cancels the calls left
+    completions_->close();
+  }
+
+  // Whether the calling thread is running this Client's loop.
+  bool on_loop_thread() const noexcept {
+    return loop_->inbox()->on_loop_thread() ||
+           driving_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
+
+  // A forked child's end of a parent's Client: nothing of it may be joined, closed or
+  // cleaned up here (see ~Client), so what would do so is leaked.
+  void abandon() noexcept {
+    (void)loop_.release();
+    new std::thread(std::move(thread_));  // still "joinable": its destructor would terminate
+    new std::shared_ptr<detail::Driver>(std::move(driver_));
+    new std::shared_ptr<detail::CompletionQueue>(std::move(completions_));
+  }
 
   std::shared_ptr<detail::CallState> start(Request&& request,
                                            std::shared_ptr<const Dispatcher> dispatcher) {
@@ -143,6 +195,12 @@ class Client {
   template <class Prepare>
   std::shared_ptr<detail::CallState> start_with(Prepare&& prepare) {
     auto call = std::make_shared<detail::Transfer>(detail::Uuid4::random(), driver_);
+    if (forked_away()) {
+      // No executor: the parent's completion thread is not here, so continuations run
+      // where they are attached, as on a ready result.
+      call->complete(detail::Outcome::failure(RequestError(detail::kForkedClientMessage)));
+      return call;
+    }
     call->set_executor(executor_);
     try {
       prepare(*call);
@@ -164,11 +222,14 @@ class Client {
     explicit Driving(Client& c) : client_(c) {
       if (c.options_.own_thread)
         throw std::logic_error("http_task::Client: run_once()/run() need own_thread = false");
+      if (c.forked_away()) throw std::logic_error(detail::kForkedClientMessage);
       if (c.driving_.exchange(true, std::memory_order_acquire))
         throw std::logic_error("http_task::Client: driven from two threads at once");
       c.completions_->set_driver(std::this_thread::get_id());
+      c.driving_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     }
     ~Driving() {
+      client_.driving_thread_.store(std::thread::id(), std::memory_order_relaxed);
       client_.completions_->set_driver(std::thread::id());
       client_.driving_.store(false, std::memory_order_release);
     }
@@ -192,14 +253,37 @@ class Client {
   Executor executor_;
   std::thread thread_;
   std::atomic<bool> driving_{false};
+  std::atomic<std::thread::id> driving_thread_{};  // who runs run_once()/run() now
   std::atomic<bool> stop_requested_{false};
+  const unsigned generation_ = detail::ForkGeneration::current();  // the process it is of
 };
 
-// The process-wide Client, created on first use and destroyed at exit (pending calls
-// then complete with CancelledError).
+// The process-wide Client, created on first use and shut down at exit (pending calls
+// then complete with CancelledError, as in ~Client).
+//
+// Its memory is never freed: a URL used after the shutdown (from a static destructor,
+// or a thread still running at exit) reaches a Client that answers CancelledError, not
+// freed memory. In the child of a fork(), the first use makes the child's own Client:
+// the parent's is not usable there (~Client says why).
 inline Client& default_client() {
-  static Client client;
-  return client;
+  // Constant-initialized and never destroyed: readable at any point of exit.
+  static std::atomic<Client*> current{nullptr};
+  Client* client = current.load(std::memory_order_acquire);
+  while (!client || client->forked_away()) {
+    auto fresh = std::make_unique<Client>();
+    if (current.compare_exchange_strong(client, fresh.get(), std::memory_order_acq_rel)) {
+      client = fresh.release();
+      // Registered once; a forked child inherits the registration, and then shuts down
+      // its own default Client with it.
+      static const int registered = std::atexit([] {
+        Client* c = current.load(std::memory_order_acquire);
+        if (c && !c->forked_away()) c->shut_down();
+      });
+      (void)registered;
+    }
+    // Otherwise another thread's Client won (client now holds it): checked again.
+  }
+  return *client;
 }
 
 }  // namespace http_task

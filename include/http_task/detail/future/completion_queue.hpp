@@ -5,6 +5,7 @@
 #pragma once
 
 #include <http_task/detail/future/unique_function.hpp>
+#include <http_task/detail/loop/fork_generation.hpp>
 #include <http_task/executor.hpp>
 
 #include <condition_variable>
@@ -34,6 +35,12 @@ class CompletionQueue : public std::enable_shared_from_this<CompletionQueue> {
   }
 
   void post(Job job) {
+    // In a forked child the completion thread is not there and the lock may have been
+    // held by it at the fork: the job runs here rather than never.
+    if (generation_ != ForkGeneration::current()) {
+      run(job);
+      return;
+    }
     bool queued = false;
     bool wake = false;
     {
@@ -150,6 +157,7 @@ class CompletionQueue : public std::enable_shared_from_this<CompletionQueue> {
   bool started_ = false;
   bool closing_ = false;
   bool done_ = false;
+  const unsigned generation_ = ForkGeneration::current();  // the process it was made in
 };
 
 // The Executor face of a CompletionQueue.
