@@ -34,6 +34,7 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -151,8 +152,7 @@ class Client {
       // are left to end with the process.
       driver_->close();
       if (thread_.joinable()) thread_.detach();
-      (void)loop_.release();
-      new std::shared_ptr<detail::CompletionQueue>(completions_);  // never closed
+      keep_forever(std::move(loop_), nullptr, completions_, std::thread());  // never closed
       return;
     }
     driver_->close();
@@ -170,10 +170,38 @@ class Client {
   // A forked child's end of a parent's Client: nothing of it may be joined, closed or
   // cleaned up here (see ~Client), so what would do so is leaked.
   void abandon() noexcept {
-    (void)loop_.release();
-    new std::thread(std::move(thread_));  // still "joinable": its destructor would terminate
-    new std::shared_ptr<detail::Driver>(std::move(driver_));
-    new std::shared_ptr<detail::CompletionQueue>(std::move(completions_));
+    // The thread object still looks joinable: its destructor would std::terminate.
+    keep_forever(std::move(loop_), std::move(driver_), std::move(completions_), std::move(thread_));
+  }
+
+  // What a Client leaves behind on purpose, never destroyed. Kept reachable from a
+  // static list rather than dropped, so that leak checkers (LeakSanitizer) do not
+  // report it.
+  struct Leftovers {
+    std::unique_ptr<detail::EventLoop> loop;
+    std::shared_ptr<detail::Driver> driver;
+    std::shared_ptr<detail::CompletionQueue> completions;
+    std::thread thread;
+    Leftovers* next = nullptr;
+  };
+  static void keep_forever(std::unique_ptr<detail::EventLoop> loop,
+                           std::shared_ptr<detail::Driver> driver,
+                           std::shared_ptr<detail::CompletionQueue> completions,
+                           std::thread thread) noexcept {
+    static std::atomic<Leftovers*> kept{nullptr};  // constant-initialized, never destroyed
+    Leftovers* node;
+    try {
+      node = new Leftovers{std::move(loop), std::move(driver), std::move(completions),
+                           std::move(thread)};
+    } catch (...) {
+      // Out of memory: the pieces cannot be dropped either, so they are released bare.
+      (void)loop.release();
+      new (std::nothrow) std::thread(std::move(thread));
+      return;
+    }
+    node->next = kept.load(std::memory_order_relaxed);
+    while (!kept.compare_exchange_weak(node->next, node, std::memory_order_acq_rel)) {
+    }
   }
 
   std::shared_ptr<detail::CallState> start(Request&& request,
