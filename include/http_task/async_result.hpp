@@ -170,11 +170,13 @@ class AsyncResult {
   const std::string& id() const { return checked_state().id(); }
 
   // Stops the call: its transfer is taken off the wire (a queued call is never sent)
-  // and the result completes with CancelledError. Returns false when the call had
-  // already finished; then its outcome stays as it was. Thread-safe, idempotent.
-  // On a result made by then(), this also cancels the call it waits for, when that is
-  // still running, and f is not run if it had not started (a running f finishes; what
-  // it returns is dropped). On when_all() and when_any(), it cancels every input.
+  // and the result completes with CancelledError. Over HTTP/1.1 that closes the call's
+  // connection; over HTTP/2 (https calls libcurl runs on an h2 connection) it resets
+  // the call's stream, and the connection stays open for the other calls on it. Returns false when
+  // the call had already finished; then its outcome stays as it was. Thread-safe, idempotent. On a
+  // result made by then(), this also cancels the call it waits for, when that is still running, and
+  // f is not run if it had not started (a running f finishes; what it returns is dropped). On
+  // when_all() and when_any(), it cancels every input.
   bool cancel() { return checked_state().cancel(); }
 
   // How many HTTP attempts the call made so far: 1 without retries, 0 while it is still

@@ -189,7 +189,8 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
 
  protected:
   void on_cancelled() override {
-    // The loop removes the handle, which closes the connection. A closed inbox means
+    // The loop removes the handle, which closes an HTTP/1.1 connection and resets an
+    // HTTP/2 stream (the connection stays). A closed inbox means
     // the loop is going away and removes every handle anyway. In a forked child the
     // loop and its inbox are the parent's: nothing to undo here.
     if (forked_away()) return;
