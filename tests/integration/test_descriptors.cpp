@@ -83,11 +83,12 @@ TEST_CASE("a child process inherits no descriptor of a Client", "[descriptors]")
     auto it = after.find(t);
     if (it != after.end()) after.erase(it);
   }
-  // The connection and libcurl's wake-up pair (sockets), the epoll set and the eventfd.
+  // The connection, the epoll set and the eventfd at least; with libcurl 7.88 also the
+  // wake-up socket pair of the multi handle.
   int sockets = 0;
   for (const auto& t : after) sockets += t.rfind("socket:", 0) == 0;
-  REQUIRE(sockets >= 3);
-  REQUIRE(after.size() >= 5);
+  REQUIRE(sockets >= 1);
+  REQUIRE(after.size() >= 3);
 
   const std::string out_path = "/tmp/http_task_fd_listing_" + std::to_string(::getpid()) + ".txt";
   for (int way = 0; way < 2; ++way) {
