@@ -95,9 +95,15 @@ struct ThenCall<T, F, false> {
   using value_type = typename Flattened<type>::type;
 };
 template <class T, class F>
-inline constexpr bool takes_value_v = std::is_invocable_v<F&, T>;
+struct TakesValue : std::is_invocable<F&, T> {};
 template <class F>
-inline constexpr bool takes_value_v<void, F> = std::is_invocable_v<F&>;
+struct TakesValue<void, F> : std::is_invocable<F&> {};
+// Whether then(f) accepts f. The result form is asked first and the value form only if
+// it fails (std::disjunction stops there): asking a generic lambda whether it takes an
+// int instantiates its body with int, a hard error when the body calls r.get().
+template <class T, class F>
+inline constexpr bool then_accepts_v =
+    std::disjunction_v<std::is_invocable<F&, AsyncResult<T>&&>, TakesValue<T, F>>;
 
 template <class T, class Fn, class U>
 struct ContinuationTask;
@@ -164,11 +170,13 @@ class AsyncResult {
   const std::string& id() const { return checked_state().id(); }
 
   // Stops the call: its transfer is taken off the wire (a queued call is never sent)
-  // and the result completes with CancelledError. Returns false when the call had
-  // already finished; then its outcome stays as it was. Thread-safe, idempotent.
-  // On a result made by then(), this also cancels the call it waits for, when that is
-  // still running, and f is not run if it had not started (a running f finishes; what
-  // it returns is dropped). On when_all() and when_any(), it cancels every input.
+  // and the result completes with CancelledError. Over HTTP/1.1 that closes the call's
+  // connection; over HTTP/2 (https calls libcurl runs on an h2 connection) it resets
+  // the call's stream, and the connection stays open for the other calls on it. Returns false when
+  // the call had already finished; then its outcome stays as it was. Thread-safe, idempotent. On a
+  // result made by then(), this also cancels the call it waits for, when that is still running, and
+  // f is not run if it had not started (a running f finishes; what it returns is dropped). On
+  // when_all() and when_any(), it cancels every input.
   bool cancel() { return checked_state().cancel(); }
 
   // How many HTTP attempts the call made so far: 1 without retries, 0 while it is still
@@ -201,7 +209,7 @@ class AsyncResult {
   template <class E, class F, std::enable_if_t<is_executor_v<E>, int> = 0>
   auto then(E&& executor, F&& f) && {
     using Fn = std::decay_t<F>;
-    static_assert(std::is_invocable_v<Fn&, AsyncResult&&> || detail::takes_value_v<T, Fn>,
+    static_assert(detail::then_accepts_v<T, Fn>,
                   "then(f): f must take AsyncResult<T>&& or T (nothing for T = void)");
     using U = typename detail::ThenCall<T, Fn>::value_type;
     detail::CallState& upstream = checked_state();

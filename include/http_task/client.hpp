@@ -19,6 +19,7 @@
 #include <http_task/detail/call/uuid.hpp>
 #include <http_task/detail/future/completion_queue.hpp>
 #include <http_task/detail/loop/event_loop.hpp>
+#include <http_task/detail/loop/fork_generation.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
@@ -34,6 +35,7 @@
 #include <cstdlib>
 #include <exception>
 #include <memory>
+#include <new>
 #include <stdexcept>
 #include <thread>
 #include <utility>
@@ -65,24 +67,33 @@ class Client {
 
   // Every unfinished call completes with CancelledError, then every continuation queued
   // on the Client's own executor runs (those posted later run on the posting thread);
-  // returns once they have. From its completion thread it is allowed. From code its own
-  // loop runs (the log hook, a signer, a dispatcher, an inline_executor continuation, or
-  // anything run by run_once()/run()) it cannot be: the loop being destroyed is on that
-  // thread's stack. That is refused loudly: a message on stderr, then std::abort().
+  // returns once they have. From its completion thread it is allowed.
+  //
+  // From code its own loop runs it is not, as the loop is on that thread's stack. With
+  // the Client's own thread (a log hook, an inline_executor continuation, as when exit()
+  // is called there) it is left to end with the process (shut_down() says how). From
+  // code run by run_once()/run(), whose frames use this object after it returns, it is
+  // refused loudly: a message on stderr, then std::abort().
+  //
+  // In the child of a fork(), a Client made before the fork is left alone: its threads
+  // are not in the child, and its epoll set and connections are shared with the parent,
+  // which closing them here would disturb. Its memory and descriptors are leaked on
+  // purpose (every descriptor is close-on-exec).
   ~Client() {
-    if (driver_->held_here() || driving_thread_ == std::this_thread::get_id()) {
+    if (forked_away()) {
+      abandon();
+      return;
+    }
+    if (driving_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
       std::fputs(
-          "http_task: a Client was destroyed by code its own event loop runs (a log hook, "
-          "signer, dispatcher, inline_executor continuation, or run_once()/run()): the loop "
-          "is on this thread's stack, so this cannot end well. Destroy it from another "
-          "thread, or from a continuation on its completion thread.\n",
+          "http_task: a Client was destroyed by code run by its own run_once()/run() (a "
+          "log hook, signer, dispatcher or continuation): that frame is on this thread's "
+          "stack and uses the Client after this returns. Destroy it after run_once() "
+          "returns, or from another thread.\n",
           stderr);
       std::abort();
     }
-    driver_->close();
-    if (thread_.joinable()) thread_.join();
-    loop_.reset();  // without a loop thread, this is what cancels the calls left
-    completions_->close();
+    shut_down();
   }
 
   const ClientOptions& options() const noexcept { return options_; }
@@ -115,6 +126,7 @@ class Client {
   // run() returns at once. Thread-safe.
   void stop() {
     stop_requested_.store(true, std::memory_order_release);
+    if (forked_away()) return;  // the eventfd is the parent's
     loop_->inbox()->notify();
   }
 
@@ -137,6 +149,75 @@ class Client {
 
  private:
   friend class URL;
+  friend Client& default_client();
+
+  // Whether this Client was made by the parent of this process, before a fork().
+  bool forked_away() const noexcept { return generation_ != detail::ForkGeneration::current(); }
+
+  // What ~Client does, leaving the object in place: calls started later fail with
+  // CancelledError (default_client() relies on that at exit). Called once.
+  void shut_down() {
+    if (loop_ && on_loop_thread()) {
+      // exit() called on the thread running the loop (a log hook, an inline continuation,
+      // a signer): a turn of the loop is in progress below this frame, never to be
+      // returned to. Joining the loop thread would join this thread (std::terminate) or
+      // wait for the role this thread holds (a hang), destroying the loop would free what
+      // that turn uses, and the completion thread may wait for a call only this thread
+      // could finish. So later calls are refused, and the threads, the loop and the queue
+      // are left to end with the process.
+      driver_->close();
+      if (thread_.joinable()) thread_.detach();
+      keep_forever(std::move(loop_), nullptr, completions_, std::thread());  // never closed
+      return;
+    }
+    driver_->close();
+    if (thread_.joinable()) thread_.join();
+    loop_.reset();  // without a loop thread, this is what cancels the calls left
+    completions_->close();
+  }
+
+  // Whether the calling thread is running this Client's loop.
+  bool on_loop_thread() const noexcept {
+    return loop_->inbox()->on_loop_thread() ||
+           driving_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
+
+  // A forked child's end of a parent's Client: nothing of it may be joined, closed or
+  // cleaned up here (see ~Client), so what would do so is leaked.
+  void abandon() noexcept {
+    // The thread object still looks joinable: its destructor would std::terminate.
+    keep_forever(std::move(loop_), std::move(driver_), std::move(completions_), std::move(thread_));
+  }
+
+  // What a Client leaves behind on purpose, never destroyed. Kept reachable from a
+  // static list rather than dropped, so that leak checkers (LeakSanitizer) do not
+  // report it.
+  struct Leftovers {
+    std::unique_ptr<detail::EventLoop> loop;
+    std::shared_ptr<detail::Driver> driver;
+    std::shared_ptr<detail::CompletionQueue> completions;
+    std::thread thread;
+    Leftovers* next = nullptr;
+  };
+  static void keep_forever(std::unique_ptr<detail::EventLoop> loop,
+                           std::shared_ptr<detail::Driver> driver,
+                           std::shared_ptr<detail::CompletionQueue> completions,
+                           std::thread thread) noexcept {
+    static std::atomic<Leftovers*> kept{nullptr};  // constant-initialized, never destroyed
+    Leftovers* node;
+    try {
+      node = new Leftovers{std::move(loop), std::move(driver), std::move(completions),
+                           std::move(thread)};
+    } catch (...) {
+      // Out of memory: the pieces cannot be dropped either, so they are released bare.
+      (void)loop.release();
+      new (std::nothrow) std::thread(std::move(thread));
+      return;
+    }
+    node->next = kept.load(std::memory_order_relaxed);
+    while (!kept.compare_exchange_weak(node->next, node, std::memory_order_acq_rel)) {
+    }
+  }
 
   std::shared_ptr<detail::CallState> start(Request&& request,
                                            std::shared_ptr<const Dispatcher> dispatcher) {
@@ -157,6 +238,12 @@ class Client {
   template <class Prepare>
   std::shared_ptr<detail::CallState> start_with(Prepare&& prepare) {
     auto call = std::make_shared<detail::Transfer>(detail::Uuid4::random(), driver_);
+    if (forked_away()) {
+      // No executor: the parent's completion thread is not here, so continuations run
+      // where they are attached, as on a ready result.
+      call->complete(detail::Outcome::failure(RequestError(detail::kForkedClientMessage)));
+      return call;
+    }
     call->set_executor(executor_);
     try {
       prepare(*call);
@@ -185,13 +272,14 @@ class Client {
     explicit Driving(Client& c) : client_(c) {
       if (c.options_.own_thread)
         throw std::logic_error("http_task::Client: run_once()/run() need own_thread = false");
+      if (c.forked_away()) throw std::logic_error(detail::kForkedClientMessage);
       if (c.driving_.exchange(true, std::memory_order_acquire))
         throw std::logic_error("http_task::Client: driven from two threads at once");
       c.completions_->set_driver(std::this_thread::get_id());
-      c.driving_thread_ = std::this_thread::get_id();
+      c.driving_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     }
     ~Driving() {
-      client_.driving_thread_ = std::thread::id();
+      client_.driving_thread_.store(std::thread::id(), std::memory_order_relaxed);
       client_.completions_->set_driver(std::thread::id());
       client_.driving_.store(false, std::memory_order_release);
     }
@@ -216,16 +304,37 @@ class Client {
   Executor executor_;
   std::thread thread_;
   std::atomic<bool> driving_{false};
-  // The thread in run_once()/run(); only that thread compares it with itself.
-  std::atomic<std::thread::id> driving_thread_{};
+  std::atomic<std::thread::id> driving_thread_{};  // who runs run_once()/run() now
   std::atomic<bool> stop_requested_{false};
+  const unsigned generation_ = detail::ForkGeneration::current();  // the process it is of
 };
 
-// The process-wide Client, created on first use and destroyed at exit (pending calls
-// then complete with CancelledError).
+// The process-wide Client, created on first use and shut down at exit (pending calls
+// then complete with CancelledError, as in ~Client).
+//
+// Its memory is never freed: a URL used after the shutdown (from a static destructor,
+// or a thread still running at exit) reaches a Client that answers CancelledError, not
+// freed memory. In the child of a fork(), the first use makes the child's own Client:
+// the parent's is not usable there (~Client says why).
 inline Client& default_client() {
-  static Client client;
-  return client;
+  // Constant-initialized and never destroyed: readable at any point of exit.
+  static std::atomic<Client*> current{nullptr};
+  Client* client = current.load(std::memory_order_acquire);
+  while (!client || client->forked_away()) {
+    auto fresh = std::make_unique<Client>();
+    if (current.compare_exchange_strong(client, fresh.get(), std::memory_order_acq_rel)) {
+      client = fresh.release();
+      // Registered once; a forked child inherits the registration, and then shuts down
+      // its own default Client with it.
+      static const int registered = std::atexit([] {
+        Client* c = current.load(std::memory_order_acquire);
+        if (c && !c->forked_away()) c->shut_down();
+      });
+      (void)registered;
+    }
+    // Otherwise another thread's Client won (client now holds it): checked again.
+  }
+  return *client;
 }
 
 }  // namespace http_task

@@ -114,7 +114,7 @@ class CancelledError : public Error {
 
 // The call was refused before anything was sent: a URL that is not http(s), a method
 // that is not an HTTP token, a header with CR/LF, arguments that are not UTF-8,
-// or a Client whose queue is full.
+// a Client whose queue is full, or a Client of the parent process used after fork().
 class RequestError : public Error {
  public:
   using Error::Error;

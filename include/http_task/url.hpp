@@ -27,8 +27,9 @@ class URL {
   const std::string& str() const noexcept { return url_; }
   Client& client() const { return client_ ? *client_ : default_client(); }
 
-  // Options (headers, timeouts, redirects) for every call through this URL; a call's
-  // own options override them, and its headers replace headers of the same name.
+  // Options for every call through this URL (every field of CallOptions: timeouts,
+  // redirects, headers, retry policy, idempotence, signer); a call's own options
+  // override them field by field, and its headers replace headers of the same name.
   URL& set_options(CallOptions options) {
     options_ = std::move(options);
     return *this;
@@ -58,19 +59,28 @@ class URL {
   }
 
  private:
+  // Every field of CallOptions, named by the structured bindings: a field added to
+  // CallOptions stops this from compiling until it is merged here too, so none can be
+  // dropped silently (retry, idempotent and signer once were).
   CallOptions merged(CallOptions call) const {
-    if (!call.connect_timeout) call.connect_timeout = options_.connect_timeout;
-    if (!call.timeout) call.timeout = options_.timeout;
-    if (!call.max_redirects) call.max_redirects = options_.max_redirects;
-    if (!options_.headers.empty()) {
-      Headers headers;
-      for (const auto& h : options_.headers) {
+    auto& [connect_timeout, timeout, max_redirects, headers, retry, idempotent, signer] = call;
+    const auto& [url_connect_timeout, url_timeout, url_max_redirects, url_headers, url_retry,
+                 url_idempotent, url_signer] = options_;
+    if (!connect_timeout) connect_timeout = url_connect_timeout;
+    if (!timeout) timeout = url_timeout;
+    if (!max_redirects) max_redirects = url_max_redirects;
+    if (!retry) retry = url_retry;
+    if (!idempotent) idempotent = url_idempotent;
+    if (!signer) signer = url_signer;
+    if (!url_headers.empty()) {
+      Headers all;
+      for (const auto& h : url_headers) {
         bool replaced = false;
-        for (const auto& c : call.headers) replaced = replaced || detail::iequals(c.first, h.first);
-        if (!replaced) headers.push_back(h);
+        for (const auto& c : headers) replaced = replaced || detail::iequals(c.first, h.first);
+        if (!replaced) all.push_back(h);
       }
-      headers.insert(headers.end(), call.headers.begin(), call.headers.end());
-      call.headers = std::move(headers);
+      all.insert(all.end(), headers.begin(), headers.end());
+      headers = std::move(all);
     }
     return call;
   }

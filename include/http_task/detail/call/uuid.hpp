@@ -3,6 +3,8 @@
 // calls are never asked: it saves a string allocation and the formatting per call).
 #pragma once
 
+#include <http_task/detail/loop/fork_generation.hpp>
+
 #include <cstdint>
 #include <random>
 #include <string>
@@ -14,12 +16,22 @@ struct Uuid4 {
   std::uint64_t lo = 0;
 
   static Uuid4 random() {
-    // One generator per thread, seeded from the OS: no lock on the call path.
-    thread_local std::mt19937_64 gen = [] {
+    // One generator per thread, seeded from the OS: no lock on the call path. The child
+    // of a fork() has a copy of the forking thread's generator, which would repeat the
+    // parent's ids (receivers that drop duplicate webhook-ids would drop the child's
+    // calls): it reseeds once it sees a new fork generation.
+    auto seeded = [] {
       std::random_device rd;
       std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
       return std::mt19937_64(seq);
-    }();
+    };
+    thread_local unsigned generation = ForkGeneration::current();
+    thread_local std::mt19937_64 gen = seeded();
+    const unsigned now = ForkGeneration::current();
+    if (generation != now) {
+      gen = seeded();
+      generation = now;
+    }
     Uuid4 id;
     id.hi = (gen() & 0xFFFFFFFFFFFF0FFFull) | 0x0000000000004000ull;  // version 4
     id.lo = (gen() & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // variant 10xx

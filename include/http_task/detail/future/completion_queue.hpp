@@ -8,6 +8,7 @@
 #include <http_task/detail/future/unique_function.hpp>
 #include <http_task/detail/loop/inbox.hpp>
 #include <http_task/error.hpp>
+#include <http_task/detail/loop/fork_generation.hpp>
 #include <http_task/executor.hpp>
 
 #include <atomic>
@@ -47,6 +48,12 @@ class CompletionQueue final : public std::enable_shared_from_this<CompletionQueu
   // of threads or memory); the job is then not queued, so its result fails with that
   // error, and a later post tries again.
   void post(Job job) {
+    // In a forked child the completion thread is not there and the lock may have been
+    // held by it at the fork: the job runs here rather than never.
+    if (generation_ != ForkGeneration::current()) {
+      run(job);
+      return;
+    }
     bool queued = false;
     bool wake = false;
     {
@@ -222,6 +229,7 @@ class CompletionQueue final : public std::enable_shared_from_this<CompletionQueu
   bool started_ = false;
   bool closing_ = false;
   bool done_ = false;
+  const unsigned generation_ = ForkGeneration::current();  // the process it was made in
 };
 
 // The Executor face of a CompletionQueue.

@@ -315,12 +315,12 @@ class EventLoop final : public Driver::Engine {
     curl_easy_setopt(e, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(options_.max_response_bytes));
     if (options_.accept_compressed) curl_easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");
     configure_tls(e);
-    if (address_filter_.enabled()) {
-      curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &EventLoop::on_open_socket);
-      curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &handle);
-      // A proxy from the environment would be the only address checked.
-      curl_easy_setopt(e, CURLOPT_PROXY, "");
-    }
+    // Always: libcurl 7.88 opens its sockets without SOCK_CLOEXEC, so a child the
+    // application starts (system(), posix_spawn) would inherit every connection.
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &EventLoop::on_open_socket);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &handle);
+    // A proxy from the environment would be the only address checked.
+    if (address_filter_.enabled()) curl_easy_setopt(e, CURLOPT_PROXY, "");
   }
 
   void configure_tls(CURL* e) const {
@@ -601,7 +601,8 @@ class EventLoop final : public Driver::Engine {
     collecting_.reserve(shards_.size() + 1);
     auto index = static_cast<std::uint32_t>(shards_.size());
     shards_.push_back(std::make_unique<MultiShard>(index, options_, &EventLoop::on_socket,
-                                                   &EventLoop::on_timer, static_cast<void*>(this)));
+                                                   &EventLoop::on_timer, static_cast<void*>(this),
+                                                   epoll_fd_));
   }
 
   // The first shard with room, a new one if none has: the first ones stay busy, so
@@ -762,7 +763,7 @@ class EventLoop final : public Driver::Engine {
   static curl_socket_t on_open_socket(void* userp, curlsocktype purpose,
                                       curl_sockaddr* address) noexcept {
     auto& call = *static_cast<EasyHandle*>(userp)->call;
-    if (purpose == CURLSOCKTYPE_IPCXN) {
+    if (purpose == CURLSOCKTYPE_IPCXN && call.address_filter) {
       try {  // the refusal's words are allocated
         if (auto refused = call.address_filter->check(&address->addr)) {
           call.blocked_address = std::move(refused->first);

@@ -113,6 +113,11 @@ class Inbox {
   void unwatch() noexcept { watched_.fetch_sub(1, std::memory_order_relaxed); }
   long watched() const noexcept { return watched_.load(std::memory_order_relaxed); }
 
+  // Whether the calling thread holds the loop's role right now.
+  bool on_loop_thread() const noexcept {
+    return loop_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id();
+  }
+
   bool self_posted() const noexcept { return self_posted_.load(std::memory_order_relaxed); }
   void set_loop_thread(std::thread::id id) noexcept {
     loop_thread_.store(id, std::memory_order_relaxed);

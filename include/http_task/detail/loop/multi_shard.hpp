@@ -10,6 +10,9 @@
 #include <http_task/error.hpp>
 
 #include <curl/curl.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstddef>
@@ -28,9 +31,10 @@ class MultiShard {
 
   // owner: the callbacks' data, reached through owner(); index: this shard's place in
   // the loop's list, which never changes.
+  // any_fd: an open descriptor of the loop's, to find free descriptor numbers with.
   MultiShard(std::uint32_t index, const ClientOptions& options, curl_socket_callback on_socket,
-             curl_multi_timer_callback on_timer, void* owner)
-      : multi_(curl_multi_init()), owner_(owner), index_(index) {
+             curl_multi_timer_callback on_timer, void* owner, int any_fd)
+      : multi_(make_multi(any_fd)), owner_(owner), index_(index) {
     if (!multi_) throw TransportError(CURLE_FAILED_INIT, "curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
@@ -52,6 +56,38 @@ class MultiShard {
   bool touched = false;                    // acted on this turn: may have finished transfers
 
  private:
+  // libcurl 7.88 gives each multi handle a socket pair for curl_multi_wakeup (which the
+  // loop does not use), made without SOCK_CLOEXEC: every child process the application
+  // starts would inherit two descriptors per shard. libcurl does not say which they are,
+  // but the kernel hands out the lowest free numbers, so they are the two free ones
+  // found just before curl_multi_init. Another thread may take one of those numbers in
+  // between: then that descriptor is marked only if it is also an AF_UNIX stream socket
+  // without FD_CLOEXEC, and at worst such a socket of the application's stops being
+  // inherited across exec, while the pair's other end stays inheritable.
+  static CURLM* make_multi(int any_fd) {
+    int first = ::fcntl(any_fd, F_DUPFD_CLOEXEC, 0);
+    int second = first < 0 ? -1 : ::fcntl(any_fd, F_DUPFD_CLOEXEC, 0);
+    if (second >= 0) ::close(second);
+    if (first >= 0) ::close(first);
+    CURLM* multi = curl_multi_init();
+    if (multi) {
+      for (int fd : {first, second})
+        if (fd >= 0) mark_wakeup_socket(fd);
+    }
+    return multi;
+  }
+
+  static void mark_wakeup_socket(int fd) noexcept {
+    int domain = 0;
+    int type = 0;
+    socklen_t len = sizeof domain;
+    if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX) return;
+    len = sizeof type;
+    if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) return;
+    int flags = ::fcntl(fd, F_GETFD);
+    if (flags >= 0 && !(flags & FD_CLOEXEC)) ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+  }
+
   CURLM* multi_;
   void* owner_;
   std::uint32_t index_;

@@ -9,6 +9,7 @@
 #include <http_task/detail/future/call_state.hpp>
 #include <http_task/detail/loop/driver.hpp>
 #include <http_task/detail/loop/easy_handle.hpp>
+#include <http_task/detail/loop/fork_generation.hpp>
 #include <http_task/detail/loop/header_list.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
@@ -193,13 +194,23 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
 
  protected:
   void on_cancelled() override {
-    // The loop removes the handle, which closes the connection. A closed inbox means
-    // the loop is going away and removes every handle anyway.
+    // The loop removes the handle, which closes an HTTP/1.1 connection and resets an
+    // HTTP/2 stream (the connection stays). A closed inbox means
+    // the loop is going away and removes every handle anyway. In a forked child the
+    // loop and its inbox are the parent's: nothing to undo here.
+    if (forked_away()) return;
     driver_->submit({Inbox::Kind::cancel, shared_from_this()});
   }
 
   // The waiting thread runs the loop itself when nobody else does (driver.hpp).
   bool block(const TimePoint* until) const override {
+    if (forked_away()) {
+      // The parent's call, waited for in a forked child: nobody here will ever finish
+      // it, and driving the parent's loop from here would take its events.
+      const_cast<Transfer*>(this)->complete(Outcome::failure(
+          CancelledError(std::string(kForkedClientMessage) + "; this call is the parent's")));
+      return true;
+    }
     if (driver_->drive_until([this] { return ready(); }, until)) {
       if (ready()) return true;
       if (until && std::chrono::steady_clock::now() >= *until) return false;
@@ -209,8 +220,15 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   }
 
   void on_continuation_added() override {
+    if (forked_away()) {  // as in block(): it would never run otherwise
+      complete(Outcome::failure(
+          CancelledError(std::string(kForkedClientMessage) + "; this call is the parent's")));
+      return;
+    }
     if (!watch_settled.exchange(true, std::memory_order_acq_rel)) driver_->watch();
   }
+
+  bool forked_away() const noexcept { return generation_ != ForkGeneration::current(); }
 
  private:
   void build_headers(const Headers& extra) {
@@ -233,6 +251,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
 
   std::shared_ptr<Driver> driver_;
   std::optional<RetryPolicy> own_retry_;
+  const unsigned generation_ = ForkGeneration::current();  // the process it was made in
 };
 
 }  // namespace http_task::detail
