@@ -171,13 +171,6 @@ class Driver {
     }
   }
 
-  // Whether the current thread holds the role (the loop, or code it runs, is on its
-  // stack).
-  bool held_here() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return held_ && holder_ == std::this_thread::get_id();
-  }
-
   // Refuses every later command and has the loop wind down (the loop thread, or for a
   // Client without one, whoever destroys the EventLoop, answers what is left).
   void close() {
@@ -203,14 +196,12 @@ class Driver {
    public:
     Holding(Driver& d, std::unique_lock<std::mutex>& lock) : d_(d), lock_(lock) {
       d_.held_ = true;
-      d_.holder_ = std::this_thread::get_id();
       d_.inbox_->set_loop_thread(std::this_thread::get_id());
       lock_.unlock();
     }
     ~Holding() {
       lock_.lock();
       d_.held_ = false;
-      d_.holder_ = std::thread::id();
       d_.inbox_->set_loop_thread(std::thread::id());
       d_.let_go();
     }
@@ -240,7 +231,6 @@ class Driver {
   std::mutex mutex_;
   std::condition_variable loop_cv_;  // the loop thread sleeps here
   bool held_ = false;
-  std::thread::id holder_;  // who holds the role, while held_
   bool closed_ = false;
   bool parked_ = false;  // the loop thread sleeps until notified
   int sleepers_ = 0;
