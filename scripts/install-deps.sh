@@ -19,6 +19,9 @@ packages=(
   python3 python3-django curl openssl
   # Boost.Asio, for examples/asio_thread_pool.cpp (headers only)
   libboost-dev
+  # the Celery cluster of examples/celery_gateway (cluster.sh) and its tests: broker and
+  # result backend, workers, the gateway's threaded WSGI server, djcelery's status views
+  redis-server redis-tools python3-celery python3-redis gunicorn python3-django-celery-results
 )
 # Optional extras, only on request.
 bench_packages=(libbenchmark-dev hyperfine nginx-light libnginx-mod-http-echo gnuplot-nox valgrind)
