@@ -460,12 +460,16 @@ inline bool values_equal(const rapidjson::Value& lhs, const rapidjson::Value& rh
       if (a->Size() != b->Size()) return false;
       for (rapidjson::SizeType i = 0; i < a->Size(); ++i) pending.emplace_back(&(*a)[i], &(*b)[i]);
     } else if (a->IsObject() && b->IsObject()) {
-      if (a->MemberCount() != b->MemberCount()) return false;
+      // Same key sets, compared both ways: member counts differ when one repeats a key.
       for (auto it = a->MemberBegin(); it != a->MemberEnd(); ++it) {
         const std::string_view key(it->name.GetString(), it->name.GetStringLength());
         const rapidjson::Value* other = find_member(*b, key);
         if (other == nullptr) return false;
         pending.emplace_back(find_member(*a, key), other);
+      }
+      for (auto it = b->MemberBegin(); it != b->MemberEnd(); ++it) {
+        const std::string_view key(it->name.GetString(), it->name.GetStringLength());
+        if (find_member(*a, key) == nullptr) return false;
       }
     } else if (!scalar_equal(*a, *b)) {
       return false;

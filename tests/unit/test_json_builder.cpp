@@ -157,3 +157,11 @@ TEST_CASE("built values survive dump -> parse unchanged", "[json_builder]") {
                                    {"n", std::vector<std::vector<int>>{{}, {1}}}});
   CHECK(Json::parse(mixed.dump()) == mixed);
 }
+
+TEST_CASE("objects compare as dictionaries even when one repeats a key", "[json_builder]") {
+  // The last duplicate wins, as in Python: {"a":1,"a":2} is {"a":2}.
+  CHECK(Json::parse(R"({"a":1,"a":2,"b":3})") == Json::parse(R"({"b":3,"a":2})"));
+  CHECK(Json::parse(R"({"a":1,"a":2})") == Json::object({{"a", 2}}));
+  CHECK(Json::parse(R"({"a":1,"a":2})") != Json::object({{"a", 1}}));
+  CHECK(Json::parse(R"({"a":1,"a":1})") != Json::object({{"a", 1}, {"b", 1}}));
+}
