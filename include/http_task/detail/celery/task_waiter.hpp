@@ -223,7 +223,16 @@ class TaskWaiter : public std::enable_shared_from_this<TaskWaiter> {
       const std::size_t cap =
           batch ? settings_.max_waits_in_flight : settings_.max_result_polls_in_flight;
       std::size_t& in_flight = batch ? waits_in_flight_ : result_polls_in_flight_;
-      const std::size_t per_poll = batch ? settings_.max_ids_per_wait : 1;
+      // The uncovered ids spread over the free slots: a wait returns as soon as one of
+      // its ids is ready and the rest are asked again, so smaller waits re-send less.
+      std::size_t per_poll = 1;
+      if (batch && in_flight < cap) {
+        std::size_t uncovered = 0;
+        for (const auto& entry : waiting_) uncovered += covered_.count(entry.first) == 0;
+        const std::size_t free_slots = cap - in_flight;
+        per_poll = std::clamp<std::size_t>((uncovered + free_slots - 1) / free_slots, 1,
+                                           settings_.max_ids_per_wait);
+      }
       Poll current;
       auto earliest = Clock::time_point::max();
       auto close_poll = [&] {
