@@ -85,6 +85,10 @@ struct GatewayOptions {
   std::optional<RetryPolicy> apply_retry;
   std::chrono::milliseconds request_timeout{30'000};  // apply, state, revoke
   Headers headers;  // sent with every request, e.g. Flower's basic auth
+  // Whether to ask the batch route (POST /api/tasks/wait) first. A gateway without it
+  // (404/405: a real Flower) switches the waiter to per-task polls anyway; false starts
+  // with those.
+  bool batch_wait = true;
 };
 
 namespace detail_celery {
@@ -240,6 +244,7 @@ class Gateway {
     s.max_waits_in_flight = o.max_waits_in_flight;
     s.max_result_polls_in_flight = o.max_result_polls_in_flight;
     s.headers = o.headers;
+    s.batch_wait = o.batch_wait;
     return s;
   }
 

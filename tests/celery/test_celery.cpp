@@ -215,6 +215,19 @@ TEST_CASE("round trip: C++ -> gateway -> worker -> http_dispatch -> C++ webhook"
 #endif
 }
 
+TEST_CASE("per-task result polls, as against a real Flower, give the same outcomes", "[celery]") {
+  celery::GatewayOptions options;
+  options.batch_wait = false;
+  Gateway flower(cluster().base_url(), client(), options);
+  std::vector<AsyncResult<int>> sums;
+  for (int i = 0; i < 20; ++i)
+    sums.push_back(flower.apply_async<int>("tasks.add", Json::array({i, 1})));
+  for (int i = 0; i < 20; ++i) CHECK(sums[static_cast<std::size_t>(i)].get() == i + 1);
+  CHECK_THROWS_AS(flower.apply_async("tasks.fail", Json::array({"x"})).get(), TaskFailedError);
+  CHECK(flower.waits_sent() == 0);
+  CHECK(flower.result_polls_sent() >= 21);
+}
+
 TEST_CASE("1,000 tasks in flight from one Client, at most 3 threads", "[celery]") {
   Gateway g(cluster().base_url(), client());
   std::vector<AsyncResult<int>> results;

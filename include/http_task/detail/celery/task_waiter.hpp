@@ -86,6 +86,7 @@ struct TaskWaiterSettings {
   std::size_t max_waits_in_flight = 8;
   std::size_t max_result_polls_in_flight = 64;  // Flower: one request per task
   Headers headers;                              // on every request (e.g. Flower's auth)
+  bool batch_wait = true;  // false: per-task polls from the start, as against Flower
 };
 
 class TaskWaiter : public std::enable_shared_from_this<TaskWaiter> {
@@ -105,7 +106,8 @@ class TaskWaiter : public std::enable_shared_from_this<TaskWaiter> {
       : base_(std::move(base_url)),
         client_(client),
         settings_(std::move(settings)),
-        plain_(std::make_shared<PlainJsonDispatcher>()) {
+        plain_(std::make_shared<PlainJsonDispatcher>()),
+        single_mode_(!settings_.batch_wait) {
     while (!base_.empty() && base_.back() == '/') base_.pop_back();
     if (settings_.max_ids_per_wait == 0) settings_.max_ids_per_wait = 1;
     if (settings_.max_waits_in_flight == 0) settings_.max_waits_in_flight = 1;
@@ -384,14 +386,14 @@ class TaskWaiter : public std::enable_shared_from_this<TaskWaiter> {
   Client& client_;
   TaskWaiterSettings settings_;
   std::shared_ptr<const Dispatcher> plain_;
+  bool single_mode_ = false;  // the batch route is missing: a real Flower (guarded)
 
   mutable std::mutex mutex_;
   std::unordered_map<std::string, std::vector<Waiter>> waiting_;
   std::unordered_set<std::string> covered_;  // ids in a poll in flight
   std::size_t waits_in_flight_ = 0;
   std::size_t result_polls_in_flight_ = 0;
-  bool single_mode_ = false;  // the batch route is missing: a real Flower
-  bool closed_ = false;       // the Client is going away
+  bool closed_ = false;  // the Client is going away
   std::uint64_t keys_ = 0;
   std::size_t waits_sent_ = 0;
   std::size_t result_polls_sent_ = 0;
