@@ -96,8 +96,7 @@ start_redis() {
     </dev/null >>"$logs/redis.log" 2>&1 &
   pids[redis]=$!
   echo "pid redis ${pids[redis]}"
-  local i
-  for i in $(seq 1 100); do
+  for _ in $(seq 1 100); do
     [ "$(redis-cli -p "$redis_port" ping 2>/dev/null)" = PONG ] && return 0
     kill -0 "${pids[redis]}" 2>/dev/null || break
     sleep 0.1
@@ -166,6 +165,14 @@ restart_gateway() {
     tail -n 20 "$logs/gateway.log" >&2
   fi
 }
+
+# Something already listening on a port would answer the readiness checks in our place.
+for busy in "$port" "$redis_port"; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$busy") 2>/dev/null; then
+    say "port $busy is in use on 127.0.0.1"
+    exit 1
+  fi
+done
 
 start_redis || exit 1
 start_worker w1

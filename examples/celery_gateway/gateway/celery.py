@@ -2,12 +2,9 @@
 
 Workers start it as `/usr/bin/python3 -m celery -A gateway worker`; the gateway imports it.
 """
-import ctypes
 import os
-import signal
 
-from celery import Celery
-from celery.signals import worker_process_init
+from celery import Celery, bootsteps
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings")
 
@@ -18,16 +15,41 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.set_default()
 
 
-@worker_process_init.connect
-def _die_with_the_worker(**_):
-    """A pool process ends when its worker's main process is killed (even with -9).
+# How often a worker's event loop wakes up at the least (seconds).
+HUB_TICK = float(os.environ.get("CELERY_HUB_TICK", 0.02))
 
-    Without this an orphaned child would finish the task and store its result while the
-    broker also redelivers the message (acks_late): the task would run twice.
+
+class WakeTheLoop(bootsteps.StartStopStep):
+    """Wakes the worker's event loop every HUB_TICK seconds.
+
+    With late acknowledgement on Redis, a worker whose prefetch window is full stops
+    reading the queue; once a task is acknowledged it only asks for the next message at
+    the loop's next turn, and an idle loop sleeps up to a second per turn in poll()
+    (celery/celery#4378, #7718): seconds between tasks. A short timer caps that sleep.
+    A consumer step, not a worker step: the consumer clears the loop's timers whenever it
+    reconnects to the broker (after a Redis restart), and starts its steps again.
     """
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        PR_SET_PDEATHSIG = 1
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):
-        pass  # not Linux: the redelivery still happens, the orphan may run it too
+
+    requires = ("celery.worker.consumer.tasks:Tasks",)
+
+    def __init__(self, c, **kwargs):
+        super().__init__(c, **kwargs)
+        self.entry = None
+
+    def start(self, c):
+        if c.timer is not None:
+            self.entry = c.timer.call_repeatedly(HUB_TICK, _nothing)
+
+    def stop(self, c):
+        if self.entry is not None:
+            self.entry.cancel()
+            self.entry = None
+
+    shutdown = stop
+
+
+def _nothing():
+    pass
+
+
+app.steps["consumer"].add(WakeTheLoop)
