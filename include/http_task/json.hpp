@@ -26,6 +26,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
+#include <initializer_list>
 #include <limits>
 #include <map>
 #include <memory>
@@ -459,12 +460,16 @@ inline bool values_equal(const rapidjson::Value& lhs, const rapidjson::Value& rh
       if (a->Size() != b->Size()) return false;
       for (rapidjson::SizeType i = 0; i < a->Size(); ++i) pending.emplace_back(&(*a)[i], &(*b)[i]);
     } else if (a->IsObject() && b->IsObject()) {
-      if (a->MemberCount() != b->MemberCount()) return false;
+      // Same key sets, compared both ways: member counts differ when one repeats a key.
       for (auto it = a->MemberBegin(); it != a->MemberEnd(); ++it) {
         const std::string_view key(it->name.GetString(), it->name.GetStringLength());
         const rapidjson::Value* other = find_member(*b, key);
         if (other == nullptr) return false;
         pending.emplace_back(find_member(*a, key), other);
+      }
+      for (auto it = b->MemberBegin(); it != b->MemberEnd(); ++it) {
+        const std::string_view key(it->name.GetString(), it->name.GetStringLength());
+        if (find_member(*a, key) == nullptr) return false;
       }
     } else if (!scalar_equal(*a, *b)) {
       return false;
@@ -498,6 +503,34 @@ struct HasJsonConverter<
 template <class T>
 struct AlwaysFalse : std::false_type {};
 
+// What Json::from accepts (and so what converts to Json implicitly, as in
+// Json::array({1, "two", nullptr})). Plain char is left out: a character or a number?
+template <class T, class = void>
+struct HasToJson : std::false_type {};
+template <class T>
+struct HasToJson<T, std::void_t<decltype(JsonConverter<T>::to_json(std::declval<const T&>()))>>
+    : std::is_same<decltype(JsonConverter<T>::to_json(std::declval<const T&>())), Json> {};
+
+template <class T>
+struct IsJsonBuildable
+    : std::bool_constant<
+          std::is_same_v<T, Json> || std::is_same_v<T, bool> || std::is_same_v<T, std::nullptr_t> ||
+          (std::is_arithmetic_v<T> && !std::is_same_v<T, char> && !std::is_same_v<T, wchar_t> &&
+           !std::is_same_v<T, char16_t> && !std::is_same_v<T, char32_t>) ||
+          std::is_same_v<T, std::string> || std::is_same_v<T, std::string_view> ||
+          std::is_same_v<T, const char*> || std::is_same_v<T, char*> || HasToJson<T>::value> {};
+template <std::size_t N>
+struct IsJsonBuildable<char[N]> : std::true_type {};
+template <class T, class A>
+struct IsJsonBuildable<std::vector<T, A>> : IsJsonBuildable<T> {};
+template <class T, class C, class A>
+struct IsJsonBuildable<std::map<std::string, T, C, A>> : IsJsonBuildable<T> {};
+template <class T>
+struct IsJsonBuildable<std::optional<T>> : IsJsonBuildable<T> {};
+
+class JsonItems;
+class JsonElements;
+
 template <class T>
 T from_value(const rapidjson::Value& v, const Json& owner, const JsonPath* path);
 
@@ -527,6 +560,32 @@ class Json {
     return *this;
   }
   ~Json() = default;
+
+  // Any value Json::from takes converts implicitly, so that arrays and objects read like
+  // JSON: Json::object({{"x", 10}, {"tags", std::vector<std::string>{"a"}}}).
+  template <class T, std::enable_if_t<!std::is_same_v<T, Json> && detail::IsJsonBuildable<T>::value,
+                                      int> = 0>
+  Json(const T& value)  // NOLINT(google-explicit-constructor): the point of it
+      : Json(from(value)) {}
+
+  // Building values (request bodies, task arguments), each an owned document of its own.
+  // Takes bool, integers, floating point (NaN and infinities throw http_task::Error: JSON
+  // has no such numbers), strings (must be valid UTF-8, else http_task::Error), nullptr,
+  // std::vector, std::map<std::string, U>, std::optional (nullopt -> null), Json, and
+  // types with a JsonConverter<T> that has `static Json to_json(const T&)`. Errors name
+  // the path of the bad value, e.g. `[2].ratio: NaN is not a JSON number`.
+  template <class T>
+  static Json from(const T& value);
+  static Json array(std::initializer_list<Json> elements = {});
+  // A repeated key keeps its first place and its last value (a Python dict's rule).
+  static Json object(std::initializer_list<std::pair<std::string, Json>> members = {});
+
+  // Iteration: `for (const auto& [key, value] : j.items())` over an object's members (key
+  // is a std::string_view into the document, which `value` keeps alive), and
+  // `for (const Json& e : j.elements())` over an array's. Throw http_task::Error when this
+  // is not an object (items) or not an array (elements).
+  detail::JsonItems items() const;
+  detail::JsonElements elements() const;
 
   // Parses text (UTF-8, explicit length, at most max_depth nested arrays/objects).
   // Throws InvalidResponseError with the parser's message and offset.
@@ -759,5 +818,7 @@ T from_value(const rapidjson::Value& v, const Json& owner, const JsonPath* path)
 }  // namespace detail
 }  // namespace http_task
 
-// Json::parse is defined there; included last so that either header may be included first.
+// Json::parse and the builders are defined there; included last so that either header may
+// be included first.
+#include <http_task/detail/decode/json_builder.hpp>
 #include <http_task/detail/decode/json_parser.hpp>

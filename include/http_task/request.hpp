@@ -3,6 +3,7 @@
 #pragma once
 
 #include <http_task/detail/call/base64.hpp>
+#include <http_task/json.hpp>
 #include <http_task/params.hpp>
 #include <http_task/retry_policy.hpp>
 
@@ -74,6 +75,10 @@ struct Request {
   std::string url;             // http:// or https:// only
   Params params;               // query string, or form body for POST, PUT and PATCH
   CallOptions options;
+  // When set, the body is exactly json->dump(), sent as "Content-Type: application/json"
+  // (unless options.headers sets a Content-Type) with any method but HEAD; params then go
+  // in the query string. Signers see these bytes.
+  std::optional<Json> json = std::nullopt;
 };
 
 // Whether the method's arguments travel in a form body rather than the query string.

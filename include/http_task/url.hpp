@@ -46,6 +46,23 @@ class URL {
     return dispatch<T>("POST", std::move(params), std::move(options));
   }
 
+  // Sends body as "Content-Type: application/json" (the exact bytes of body.dump()); the
+  // answer is decoded as any other call's (the Celery webhook protocol, or the URL's
+  // Dispatcher). POST is not retried unless options say it is idempotent.
+  template <class T = Json>
+  AsyncResult<T> post_json(Json body, CallOptions options = {}) const {
+    return dispatch_json<T>("POST", std::move(body), std::move(options));
+  }
+
+  // A JSON body with any method but HEAD (PUT, PATCH, DELETE...); params go in the query.
+  template <class T = Json>
+  AsyncResult<T> dispatch_json(std::string method, Json body, CallOptions options = {},
+                               Params params = {}) const {
+    Request request{std::move(method), url_, std::move(params), merged(std::move(options)),
+                    std::move(body)};
+    return client().dispatch<T>(std::move(request), dispatcher_);
+  }
+
   // Any method, sent as written: arguments go in the query string, or in a form
   // body for POST, PUT and PATCH.
   template <class T = Json>

@@ -121,6 +121,20 @@ TEST_CASE("interop: every server kind answers many calls at once", "[interop]") 
   }
 }
 
+// JSON receivers: Express's express.json() route takes URL::post_json's body.
+TEST_CASE("interop: express.json() takes post_json", "[interop]") {
+  for (const Framework* framework : selected_frameworks()) {
+    if (framework->name != "express") continue;
+    const ServerProcess& server = server_for(*framework);
+    const http_task::URL multiply(server.base_url() + "/multiply-json", interop_client());
+    CHECK(multiply.post_json<long long>(http_task::Json::object({{"x", 6}, {"y", 7}})).get() == 42);
+    CHECK_THROWS_WITH(multiply.post_json(http_task::Json::object({{"x", "6"}, {"y", 7}})).get(),
+                      "argument x is not an integer");
+    // A form body is not JSON: express.json() leaves it unparsed, the route fails it.
+    CHECK_THROWS_AS(multiply.post_async({{"x", 6}, {"y", 7}}).get(), http_task::RemoteExecuteError);
+  }
+}
+
 int main(int argc, char* argv[]) {
   Catch::Session session;
   std::string only;

@@ -78,6 +78,14 @@ Routes:
                         failure ("gate K: M of N came").
                         Proves calls ran at once without timing them: a client that
                         sends fewer than N together never gets "open".
+    /json[?secret=whsec_...]
+                        a JSON receiver as Express's express.json() is: POST, PUT or
+                        PATCH (others: 405), "Content-Type: application/json" (else 415
+                        failure), a body json.loads accepts (else 400 failure). With
+                        `secret`, the Standard Webhooks headers must verify against the
+                        raw body's exact bytes (else 401 failure). -> {"status":
+                        "success", "retval": {"method", "json": the parsed body,
+                        "verified": whether a signature was checked}}.
 
 Faults (/fault/<kind>; the connection is never reused afterwards):
     stall               reads the request, never answers, keeps the socket open until
@@ -115,6 +123,9 @@ Faults (/fault/<kind>; the connection is never reused afterwards):
 
 import argparse
 import ssl
+import base64
+import hashlib
+import hmac
 import asyncio
 import gzip
 import json
@@ -713,7 +724,37 @@ async def fault_gzip_bomb(req, reader, writer):
     return Response(body=GZIP_BOMBS[mib], headers=[("Content-Encoding", "gzip")], close=True)
 
 
+def standard_webhooks_valid(secret, req):
+    """The Standard Webhooks check of the raw body, as a receiver does it."""
+    msg_id = req.header("webhook-id")
+    timestamp = req.header("webhook-timestamp")
+    signatures = req.header("webhook-signature")
+    if not (secret.startswith("whsec_") and msg_id and timestamp and signatures):
+        return False
+    key = base64.b64decode(secret[len("whsec_"):])
+    signed = msg_id.encode() + b"." + timestamp.encode() + b"." + req.body
+    expected = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return any(hmac.compare_digest(f"v1,{expected}", s) for s in signatures.split(" "))
+
+
+async def route_json(req, reader, writer):
+    if req.method not in ("POST", "PUT", "PATCH"):
+        return failure(f"method {req.method} not allowed", status=405)
+    content_type = (req.header("content-type") or "").split(";")[0].strip().lower()
+    if content_type != "application/json":
+        return failure(f"expected Content-Type application/json, got {content_type!r}", 415)
+    secret = dict(req.query_args).get("secret")
+    if secret is not None and not standard_webhooks_valid(secret, req):
+        return failure("webhook signature does not verify", status=401)
+    try:
+        body = json.loads(req.body.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as e:
+        return failure(f"invalid JSON body: {e}", status=400)
+    return success({"method": req.method, "json": body, "verified": secret is not None})
+
+
 ROUTES = {
+    "/json": route_json,
     "/multiply": route_multiply,
     "/echo": route_echo,
     "/answer": route_answer,

@@ -89,6 +89,20 @@ for (const [path, handler] of [
   app.route(path).get(handler).post(handler);
 }
 
+// The same multiply for JSON bodies, as Express receivers usually take them: the route's
+// own express.json() parses an application/json body (http_task's URL::post_json);
+// x and y are JSON integers.
+app.post("/multiply-json", express.json({ limit: "1mb" }), (req, res) => {
+  const body = req.body || {};
+  for (const name of ["x", "y"]) {
+    if (!Number.isSafeInteger(body[name])) return failure(res, `argument ${name} is not an integer`);
+  }
+  const product = BigInt(body.x) * BigInt(body.y);
+  const limit = BigInt(Number.MAX_SAFE_INTEGER);
+  if (product > limit || product < -limit) return failure(res, "product out of range");
+  return success(res, Number(product));
+});
+
 function writePortFile(path, port) {
   const tmp = `${path}.tmp`;
   fs.writeFileSync(tmp, `${port}\n`);

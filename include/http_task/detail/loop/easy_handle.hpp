@@ -112,7 +112,9 @@ class EasyHandle {
     }
     kind_ = kind;
     // Any other name goes on the wire as written, over the kind's own.
-    const bool standard = name == "GET" || name == "HEAD" || name == "POST";
+    // (A GET with a body, e.g. JSON, is a body kind named GET: written out, or curl says POST.)
+    const bool standard =
+        name == "POST" || (kind != Kind::body && (name == "GET" || name == "HEAD"));
     if (!standard) {
       curl_easy_setopt(easy_, CURLOPT_CUSTOMREQUEST, method.c_str());
       custom_method_ = true;

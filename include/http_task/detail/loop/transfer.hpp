@@ -66,13 +66,14 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
                std::shared_ptr<const Dispatcher> custom) {
     dispatcher = std::move(custom);
     if (dispatcher) dispatcher->prepare(request);
-    prepare(request.url, std::move(request.method), request.params, request.options, client);
+    prepare(request.url, std::move(request.method), request.params, request.options, client,
+            request.json ? &*request.json : nullptr);
   }
 
   // The same from the parts of a request, which are read and not kept: calls through
   // a URL object need no copy of its string.
   void prepare(std::string_view target, std::string&& verb, const Params& params,
-               const CallOptions& o, const ClientOptions& client) {
+               const CallOptions& o, const ClientOptions& client, const Json* json = nullptr) {
     if (!is_http_scheme(target))
       throw RequestError("only http:// and https:// URLs are allowed: '" +
                          redact_credentials(target) + "'");
@@ -89,14 +90,31 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
         throw RequestError("argument '" + name + "' is not valid UTF-8");
 
     method = std::move(verb);
-    has_body = method_has_body(method);
-    if (has_body) {
-      url = merge_query(target, Params());
-      body = form_encode(params);
-    } else {
+    if (json) {
+      // The JSON text is the body whatever the method; arguments go in the query string.
+      if (method == "HEAD") throw RequestError("a HEAD request cannot carry a JSON body");
+      has_body = true;
       url = merge_query(target, params);
+      body = json->dump();
+      bool typed = false;
+      for (const auto& h : o.headers) typed = typed || iequals(h.first, "Content-Type");
+      if (!typed) {
+        Headers with_type = o.headers;
+        with_type.emplace_back("Content-Type", "application/json");
+        build_headers(with_type);
+      } else {
+        build_headers(o.headers);
+      }
+    } else {
+      has_body = method_has_body(method);
+      if (has_body) {
+        url = merge_query(target, Params());
+        body = form_encode(params);
+      } else {
+        url = merge_query(target, params);
+      }
+      build_headers(o.headers);
     }
-    build_headers(o.headers);
 
     connect_timeout_ms =
         static_cast<long>(o.connect_timeout.value_or(client.connect_timeout).count());
