@@ -334,20 +334,6 @@ inline detail::JsonElements Json::elements() const {
 
 }  // namespace http_task
 
+// The holder is defined there, which includes json.hpp, which includes this header: the
+// functions above that need it complete are defined after it, in json_parser.hpp.
 #include <http_task/detail/decode/json_parser.hpp>
-
-namespace http_task::detail {
-
-// Chunks of 1 KiB after the holder's inline 256 bytes: a request body is mostly small.
-inline std::shared_ptr<JsonHolder> make_build_holder() {
-  return std::make_shared<JsonHolder>(1024, 0);
-}
-inline rapidjson::MemoryPoolAllocator<>& holder_allocator(JsonHolder& holder) {
-  return holder.pool;
-}
-inline rapidjson::Value& holder_root(JsonHolder& holder) { return holder.document; }
-inline Json holder_json(const std::shared_ptr<JsonHolder>& holder) {
-  return Json(std::shared_ptr<const rapidjson::Value>(holder, &holder->document));
-}
-
-}  // namespace http_task::detail

@@ -57,6 +57,19 @@ struct JsonHolder {
   std::string text;   // the text parsed in place, when its buffer was handed over
 };
 
+// For json_builder.hpp, which declares them before JsonHolder is complete.
+// Chunks of 1 KiB after the holder's inline 256 bytes: a request body is mostly small.
+inline std::shared_ptr<JsonHolder> make_build_holder() {
+  return std::make_shared<JsonHolder>(1024, 0);
+}
+inline rapidjson::MemoryPoolAllocator<>& holder_allocator(JsonHolder& holder) {
+  return holder.pool;
+}
+inline rapidjson::Value& holder_root(JsonHolder& holder) { return holder.document; }
+inline Json holder_json(const std::shared_ptr<JsonHolder>& holder) {
+  return Json(std::shared_ptr<const rapidjson::Value>(holder, &holder->document));
+}
+
 // What RapidJSON parses in place (kParseInsituFlag): a private, writable copy of the
 // text, where strings are unescaped and NUL-terminated where they lie. Bounded like
 // rapidjson::MemoryStream: past the end it reads NUL and never moves.
