@@ -87,11 +87,12 @@ struct ClientOptions {
   long max_total_connections = 0;
 
   HttpVersion http_version = HttpVersion::automatic;
-  // h2: all calls to one https origin go to one libcurl multi handle, which opens at
-  // most this many connections to it; calls beyond their streams wait for a free
-  // stream (inside their timeout) instead of opening a connection each. Not used when a
-  // connection cap above is set (the caps then count every connection).
-  long h2_connections_per_origin = 1;
+  // h2: all calls to one https origin go to one libcurl multi handle, which opens as
+  // many connections as their streams need (calls in flight / h2_max_streams), at most
+  // this many; calls beyond their streams wait for a free stream (inside their timeout)
+  // instead of opening a connection each. Not used when a connection cap above is set
+  // (the caps then count every connection).
+  long h2_connections_per_origin = 100;
   // Streams per h2 connection at most; the server's SETTINGS may allow fewer.
   long h2_max_streams = 100;
 

@@ -29,14 +29,14 @@ std::vector<AsyncResult<int>> start_calls(const H2Server& server, Client& client
 }
 }  // namespace
 
-TEST_CASE("calls to an h2 origin share one connection", "[h2]") {
+TEST_CASE("calls to an h2 origin share as few connections as their streams need", "[h2]") {
   H2Server server;
   Client client(server.options());
   auto calls = start_calls(server, client, "/ok", 1, 300);
   for (int id = 1; id <= 300; ++id) CHECK(calls[static_cast<std::size_t>(id - 1)].get() == id);
   Json stats = server.stats();
   INFO(stats.dump());
-  CHECK(connections(stats) == 1);
+  CHECK(connections(stats) <= 3);  // 300 calls, 100 streams a connection
   CHECK(at(stats, "alpn")[0].as<std::string>() == "h2");
   CHECK(stats.get<int>("max_open_streams") <= 100);
   for (int id = 1; id <= 300; ++id) CHECK(count_of(stats, "answered", id) == 1);
@@ -57,41 +57,35 @@ TEST_CASE("a server allowing one stream per connection gets one at a time", "[h2
   }
 }
 
-TEST_CASE("GOAWAY: streams it did not process are retried, the others fail", "[h2]") {
+TEST_CASE("GOAWAY: streams it did not process are sent again, the others answered once", "[h2]") {
   // The server takes 10 requests on its first connection, then sends GOAWAY with the
-  // 5th stream as the last it processed, answers none and closes.
+  // 5th stream as the last it processes, answers those five and closes.
   H2Server server({"--goaway-at", "10"});
   Client client(server.options());
   auto calls = start_calls(server, client, "/ok", 1, 10);
-  std::vector<int> succeeded, failed;
+  std::string errors;
   for (int id = 1; id <= 10; ++id) {
     try {
-      int answer = calls[static_cast<std::size_t>(id - 1)].get();
-      CHECK(answer == id);
-      succeeded.push_back(id);
-    } catch (const TransportError& e) {
-      UNSCOPED_INFO(id << ": " << e.what());
-      failed.push_back(id);
+      CHECK(calls[static_cast<std::size_t>(id - 1)].get() == id);
+    } catch (const std::exception& e) {
+      errors += std::to_string(id) + ": " + e.what() + "\n";
     }
   }
+  INFO(errors);
+  CHECK(errors.empty());
   Json stats = server.stats();
   INFO(stats.dump());
   Json goaway = at(stats, "goaway");
   REQUIRE(goaway.is_object());
-  REQUIRE(at(goaway, "processed").size() == 5);
   REQUIRE(at(goaway, "unprocessed").size() == 5);
-  std::vector<int> processed, unprocessed;
   for (std::size_t i = 0; i < 5; ++i) {
-    processed.push_back(std::stoi(at(goaway, "processed")[i].as<std::string>()));
-    unprocessed.push_back(std::stoi(at(goaway, "unprocessed")[i].as<std::string>()));
+    int processed = std::stoi(at(goaway, "processed")[i].as<std::string>());
+    int unprocessed = std::stoi(at(goaway, "unprocessed")[i].as<std::string>());
+    CHECK(count_of(stats, "received", processed) == 1);
+    CHECK(count_of(stats, "received", unprocessed) == 2);  // again, on a new connection
   }
-  std::sort(processed.begin(), processed.end());
-  std::sort(unprocessed.begin(), unprocessed.end());
-  CHECK(succeeded == unprocessed);  // sent again on a new connection, and answered
-  CHECK(failed == processed);       // maybe processed: not sent again
-  for (int id : unprocessed) CHECK(count_of(stats, "received", id) == 2);
-  for (int id : processed) CHECK(count_of(stats, "received", id) == 1);
-  for (int id = 1; id <= 10; ++id) CHECK(count_of(stats, "answered", id) <= 1);
+  for (int id = 1; id <= 10; ++id) CHECK(count_of(stats, "answered", id) == 1);
+  CHECK(connections(stats) == 2);
 }
 
 TEST_CASE("RST_STREAM mid-body fails that call only", "[h2]") {

@@ -17,9 +17,9 @@ Paths (the query's `id` names a call; answers are Celery's {"status": "success",
 --max-streams N  SETTINGS_MAX_CONCURRENT_STREAMS; a stream past it is refused (REFUSED_STREAM,
                  counted in "refused", not in "received")
 --goaway-at N    on the first connection: once N requests have arrived, send GOAWAY whose
-                 last_stream_id is the (N/2)-th stream, answer none of them and close. The
-                 streams above it were not processed (a client may retry them); those at or
-                 below it were, as far as the client can know.
+                 last_stream_id is the (N/2)-th stream, answer the streams up to it, and
+                 close. The streams above it were not processed: a client may send them
+                 again on a new connection.
 HTTP/1.1 connections answer one request and close (Connection: close).
 """
 import argparse
@@ -38,6 +38,7 @@ import h2.errors
 import h2.events
 import h2.exceptions
 import h2.settings
+import hyperframe.frame
 
 STATS = {
     "connections": 0,
@@ -151,27 +152,52 @@ class H2Connection:
                     "processed": [call_id(self.paths[s]) for s in self.held if s <= last],
                     "unprocessed": [call_id(self.paths[s]) for s in self.held if s > last],
                 }
-                self.conn.close_connection(h2.errors.ErrorCodes.NO_ERROR, last_stream_id=last)
+                # GOAWAY first, then the answers of the streams it keeps: h2 sends nothing
+                # after its own GOAWAY, so this one is written by hand.
                 await self.flush()
+                goaway = hyperframe.frame.GoAwayFrame(0)
+                goaway.last_stream_id = last
+                goaway.error_code = 0
+                self.writer.write(goaway.serialize())
+                for s in sorted(self.held):
+                    if s <= last:
+                        self.answer(s, self.paths[s])
+                await self.flush()
+                # Read what the client still sends before closing: a close with unread
+                # bytes is a TCP reset, which may destroy the GOAWAY before it is read.
+                try:
+                    while await asyncio.wait_for(self.reader.read(65536), 0.3):
+                        pass
+                except (asyncio.TimeoutError, ConnectionError, ssl.SSLError):
+                    pass
                 self.closing = True
             return
         route = urlsplit(path).path
         if route == "/never":
             return
+        if route == "/rst":
+            body = answer_body(path)
+            self.conn.send_headers(
+                stream_id,
+                [(":status", "200"), ("content-type", "application/json"),
+                 ("content-length", str(len(body)))],
+            )
+            self.conn.send_data(stream_id, body[: len(body) // 2])
+            await self.flush()
+            self.conn.reset_stream(stream_id, h2.errors.ErrorCodes.INTERNAL_ERROR)
+        else:
+            self.answer(stream_id, path)
+        self.open.discard(stream_id)
+
+    def answer(self, stream_id, path):
         body = answer_body(path)
         self.conn.send_headers(
             stream_id,
             [(":status", "200"), ("content-type", "application/json"),
              ("content-length", str(len(body)))],
         )
-        if route == "/rst":
-            self.conn.send_data(stream_id, body[: len(body) // 2])
-            await self.flush()
-            self.conn.reset_stream(stream_id, h2.errors.ErrorCodes.INTERNAL_ERROR)
-        else:
-            self.conn.send_data(stream_id, body, end_stream=True)
-            count(STATS["answered"], call_id(path))
-        self.open.discard(stream_id)
+        self.conn.send_data(stream_id, body, end_stream=True)
+        count(STATS["answered"], call_id(path))
 
 
 async def serve_http1(reader, writer):

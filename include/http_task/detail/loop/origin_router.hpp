@@ -3,10 +3,13 @@
 // (multi_shard.hpp): an h2 origin then got a connection per shard at least, and libcurl
 // 7.88, when a connection's streams are all taken, opens another one instead of waiting
 // (1,000 calls in flight opened 881 connections). So every https call of an origin goes
-// to that origin's own multi handle, capped at ClientOptions::h2_connections_per_origin
-// connections, with CURLOPT_PIPEWAIT: the first call's connection negotiates, the others
-// wait for its answer to ALPN and then share it, and calls beyond its streams wait in
-// libcurl's queue for a free one.
+// to that origin's own multi handle, with CURLOPT_PIPEWAIT: the first call's connection
+// negotiates, the others wait for its answer to ALPN and then share it, and calls beyond
+// its streams wait in libcurl's queue for a free one. The connection cap follows the
+// calls: as many connections as their streams need (calls / h2_max_streams, rounded
+// up), at most ClientOptions::h2_connections_per_origin. A fixed cap of many would not
+// do: while a new connection is still handshaking, libcurl 7.88 does not count it as
+// one to share, and opens another for each call that comes meanwhile, up to the cap.
 //
 // The cap is there from the first call, as whether the origin speaks h2 is known only
 // once its first connection is up, and by then libcurl has placed every waiting call.
@@ -70,7 +73,18 @@ class OriginRouter {
     if (i == MultiShard::kNoOrigin) return nullptr;
     last_ = i;
     Origin& origin = origins_[i];
-    return origin.http1 ? nullptr : origin.shard.get();
+    MultiShard& shard = *origin.shard;
+    if (origin.http1) return nullptr;
+    // Connections for the calls there and this one; curl_multi_setopt only stores it.
+    long streams = options_.h2_max_streams > 0 ? options_.h2_max_streams : 100;
+    long wanted = static_cast<long>(shard.transfers) / streams + 1;
+    long most = options_.h2_connections_per_origin > 0 ? options_.h2_connections_per_origin : 1;
+    wanted = wanted < most ? wanted : most;
+    if (wanted != origin.cap) {
+      curl_multi_setopt(shard.get(), CURLMOPT_MAX_HOST_CONNECTIONS, wanted);
+      origin.cap = wanted;
+    }
+    return &shard;
   }
 
   // By index (kFirstIndex and up), or nullptr.
@@ -92,6 +106,7 @@ class OriginRouter {
     for (auto& origin : origins_) {
       if (!origin.shard->saw_http1 || origin.http1) continue;
       origin.http1 = true;
+      origin.cap = 0;
       curl_multi_setopt(origin.shard->get(), CURLMOPT_MAX_HOST_CONNECTIONS, 0L);
     }
   }
@@ -105,6 +120,7 @@ class OriginRouter {
   struct Origin {
     std::string key;
     std::unique_ptr<MultiShard> shard;
+    long cap = 1;  // CURLMOPT_MAX_HOST_CONNECTIONS now
     bool http1 = false;
   };
 
@@ -120,13 +136,11 @@ class OriginRouter {
     const auto index = static_cast<std::uint32_t>(kFirstIndex + origins_.size());
     auto shard = std::make_unique<MultiShard>(index, options_, on_socket_, on_timer_, owner_);
     shard->origin = origins_.size();
-    curl_multi_setopt(
-        shard->get(), CURLMOPT_MAX_HOST_CONNECTIONS,
-        options_.h2_connections_per_origin > 0 ? options_.h2_connections_per_origin : 1L);
+    curl_multi_setopt(shard->get(), CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
     if (options_.h2_max_streams > 0)
       curl_multi_setopt(shard->get(), CURLMOPT_MAX_CONCURRENT_STREAMS, options_.h2_max_streams);
     index_.emplace(std::string(key), origins_.size());
-    origins_.push_back({std::string(key), std::move(shard), false});
+    origins_.push_back({std::string(key), std::move(shard), 1, false});
     return origins_.size() - 1;
   }
 
