@@ -3,6 +3,9 @@
 //
 //   bench_clients --client NAME --url URL [--method GET|POST] [--concurrency C]
 //                 (--calls N | --seconds S) [--receive-buffer BYTES] [--heap-at S]
+//                 [--ca-file PEM]
+//
+// --ca-file PEM: https; every client trusts this CA (and verifies the server against it).
 //
 // --heap-at S: S seconds after the start, notes the heap in use and the RSS (with every
 // call of a run against a server that answers later still in flight). Under glibc's
@@ -71,6 +74,7 @@ struct Config {
   double seconds = 0.0;      // otherwise: start calls for this long, then drain
   long receive_buffer = -1;  // http_task: ClientOptions::receive_buffer_size (-1: its default)
   double heap_at = 0.0;      // > 0: the heap snapshot's time (seconds after the start)
+  std::string ca_file;       // https: the CA every client verifies the server against
 };
 
 // Hands out the right to start one more call: a fixed count, or until a deadline.
@@ -188,6 +192,7 @@ void configure(Easy& e, const Config& c, const std::string& get_url) {
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, 60'000L);
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 120'000L);
   curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, curl_off_t(4 * 1024 * 1024));
+  if (!c.ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, c.ca_file.c_str());
   if (c.post) {
     curl_easy_setopt(h, CURLOPT_URL, c.url.c_str());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(7));
@@ -221,6 +226,7 @@ http_task::ClientOptions http_task_options(const Config& c) {
   if (c.receive_buffer >= 0) options.receive_buffer_size = c.receive_buffer;
   options.connect_timeout = std::chrono::seconds(60);  // as configure() gives the others
   options.timeout = std::chrono::seconds(120);
+  options.tls.ca_file = c.ca_file;
   return options;
 }
 
@@ -619,7 +625,7 @@ CpuTime cpu_seconds() {
                "threads|cpr_model|cpr_defaults|"
                "sequential "
                "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
-               "[--receive-buffer BYTES] [--heap-at S]\n");
+               "[--receive-buffer BYTES] [--heap-at S] [--ca-file PEM]\n");
   std::exit(2);
 }
 
@@ -647,6 +653,8 @@ int main(int argc, char** argv) {
       c.receive_buffer = std::atol(v.c_str());
     else if (a == "--heap-at")
       c.heap_at = std::atof(v.c_str());
+    else if (a == "--ca-file")
+      c.ca_file = v;
     else
       usage();
   }

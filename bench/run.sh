@@ -3,8 +3,10 @@
 # runs every client in the same run, alternating, and writes bench/results/ (raw JSON
 # lines, results.md, throughput.png) and the results section of bench/README.md.
 #
-# usage: bench/run.sh [--quick] [--build-dir DIR] [--bin-dir DIR] [--out DIR] [--no-readme]
+# usage: bench/run.sh [--quick] [--only tls] [--build-dir DIR] [--bin-dir DIR] [--out DIR]
+#                     [--no-readme]
 #   --quick      about 3 minutes instead of 16: shorter runs, one repetition, no N=10,000
+#   --only tls   only the https / h2 stage (about 2 minutes): bench/results/tls.jsonl, tls.md
 #   --bin-dir    use already built bench_clients/bench_decoder from DIR (e.g. a prototype build)
 # Needs nginx-light, libnginx-mod-http-echo, gnuplot-nox, valgrind
 # (scripts/install-deps.sh --bench).
@@ -16,6 +18,7 @@ build_dir="$root/build-bench"
 bin_dir=""
 out="$root/bench/results"
 readme=1
+only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --quick) quick=1 ;;
@@ -23,6 +26,7 @@ while [ $# -gt 0 ]; do
     --bin-dir) bin_dir=$2; shift ;;
     --out) out=$2; shift ;;
     --no-readme) readme=0 ;;
+    --only) only=$2; shift ;;
     *) echo "run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift
@@ -48,19 +52,97 @@ decoder_bin="$bin_dir/bench_decoder"
 
 ulimit -n "$(ulimit -Hn)"
 mkdir -p "$out"
-results="$out/results.jsonl"
-: >"$results"
 work=$(mktemp -d /tmp/http_task_bench.XXXXXX)
 nginx_pid=""
+tls_nginx_pid=""
 cleanup() {
-  if [ -n "$nginx_pid" ]; then kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; fi
+  for pid in $nginx_pid $tls_nginx_pid; do kill "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; done
   rm -rf "$work"
 }
 trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
 [ -f "$echo_module" ] || { echo "run.sh: $echo_module missing (apt-get install libnginx-mod-http-echo)" >&2; exit 1; }
+
+# https and h2 (bench/README.md, "https and HTTP/2"): nginx over TLS 1.3 with a CA and
+# certificate made here (ECDSA P-256), one port HTTP/1.1 only, one h2; http_task and
+# raw_epoll verify it against the CA. Each run's connections and full / resumed
+# handshakes come from nginx's log of that run.
+tls_stage() {
+  local tls_out="$out/tls.jsonl"
+  : >"$tls_out"
+  (cd "$work" && openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+    -keyout ca.key -out ca.pem -days 2 -subj '/CN=http_task bench CA' &&
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout server.key \
+      -out server.csr -subj '/CN=127.0.0.1' &&
+    printf 'subjectAltName=IP:127.0.0.1\n' >server.ext &&
+    openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem \
+      -days 2 -extfile server.ext) >/dev/null 2>&1
+  local h1_port h2_port
+  h1_port=$(free_port)
+  h2_port=$(free_port)
+  sed -e "s#@DIR@#$work#g; s#@H1_PORT@#$h1_port#g; s#@H2_PORT@#$h2_port#g; s#@LOAD_ECHO@#load_module $echo_module;#" \
+    "$root/bench/nginx_tls.conf.in" >"$work/nginx_tls.conf"
+  nginx -c "$work/nginx_tls.conf" -p "$work" -e "$work/nginx_tls-error.log" &
+  tls_nginx_pid=$!
+  for _ in $(seq 50); do
+    curl -sf --cacert "$work/ca.pem" "https://127.0.0.1:$h2_port/multiply" >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  local log="$work/tls_access.log"
+  tls_run() { # proto client concurrency (--seconds S | --calls N) path
+    local proto=$1 client=$2 c=$3 path=$6 port line conns
+    port=$h1_port
+    [ "$proto" = h2 ] && port=$h2_port
+    : >"$log"
+    line=$("$clients_bin" --client "$client" --url "https://127.0.0.1:$port$path" --method GET \
+      --concurrency "$c" "$4" "$5" --ca-file "$work/ca.pem" || true)
+    [ -n "$line" ] || line="{\"client\":\"$client\",\"concurrency\":$c,\"ok\":0,\"failed\":-1}"
+    sleep 0.5 # nginx logs a request when it has answered it
+    conns=$(awk '{ if (!($2 in seen)) { seen[$2] = 1; n++; if ($3 == "r") r++ } }
+      END { printf "\"connections\":%d,\"resumed\":%d,\"full_handshakes\":%d", n, r, n - r }' "$log")
+    echo "{\"kind\":\"tls\",\"proto\":\"$proto\",$conns,${line#\{}" | tee -a "$tls_out"
+  }
+  local order
+  for proto in http1 h2; do
+    for c in 1 16 128 1024; do
+      order=(http_task raw_epoll)
+      [ "$c" -eq 16 ] || [ "$c" -eq 1024 ] && order=(raw_epoll http_task)
+      for client in "${order[@]}"; do
+        tls_run "$proto" "$client" "$c" --seconds "$seconds" /multiply
+      done
+    done
+    for client in http_task raw_epoll; do
+      tls_run "$proto" "$client" 10000 --calls 10000 /slow
+      sleep 1
+    done
+  done
+  kill "$tls_nginx_pid" 2>/dev/null || true
+  wait "$tls_nginx_pid" 2>/dev/null || true
+  tls_nginx_pid=""
+  python3 "$root/bench/tls_report.py" "$tls_out" "$machine_line" >"$out/tls.md"
+  cat "$out/tls.md"
+}
+machine_line() {
+  set +o pipefail # head closing a pipe early is not an error here
+  echo "$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)), \
+$(free -g | awk '/^Mem:/ {print $2}') GiB, Linux $(uname -r), $(curl-config --version), \
+nginx $(nginx -v 2>&1 | sed 's#.*nginx/##') (1 worker), $(g++ --version | head -1)"
+  set -o pipefail
+}
+machine_line=$(machine_line)
+if [ "$only" = tls ]; then
+  tls_stage
+  exit 0
+elif [ -n "$only" ]; then
+  echo "run.sh: unknown stage $only (known: tls)" >&2
+  exit 2
+fi
+
+results="$out/results.jsonl"
+: >"$results"
+
+port=$(free_port)
 sed -e "s#@DIR@#$work#g; s#@FAST_PORT@#$port#g; s#@LOAD_ECHO@#load_module $echo_module;#" \
   "$root/bench/nginx.conf.in" >"$work/nginx.conf"
 nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log" &
@@ -170,6 +252,8 @@ if [ -n "$debug_malloc" ]; then
     sleep 1
   done
 fi
+
+tls_stage
 
 # The decoder alone.
 "$decoder_bin" --seconds "$decoder_seconds" | sed 's/^{/{"kind":"decoder",/' | tee -a "$results"

@@ -17,6 +17,8 @@ packages=(
   # test servers and the Django webhook example (system python: /usr/bin/python3); the
   # openssl command makes the TLS tests' throwaway certificates
   python3 python3-django curl openssl
+  # the h2 fault server of the h2 tests (tests/servers/h2_fault_server.py)
+  python3-h2
   # Boost.Asio, for examples/asio_thread_pool.cpp (headers only)
   libboost-dev
   # the Celery cluster of examples/celery_gateway (cluster.sh) and its tests: broker and

@@ -55,6 +55,20 @@ inline std::string celery_log_line(const CallRecord& record) {
   return line;
 }
 
+// Which HTTP versions a Client speaks (docs/https-h2.md).
+enum class HttpVersion {
+  // h2 on https:// when the server offers it (ALPN), HTTP/1.1 otherwise; HTTP/1.1 on
+  // http://. Calls to an h2 origin share its connections (h2_connections_per_origin).
+  automatic,
+  // HTTP/1.1 everywhere: one request at a time per connection.
+  http1_only,
+  // h2 or a failure: over TLS by ALPN; an answer that came over HTTP/1.x ends the call
+  // with TransportError. On http:// it takes prior-knowledge h2c, which libcurl before
+  // 8.0.0 breaks on every reused connection (curl issue 10634): such calls are refused
+  // with RequestError there.
+  h2_required,
+};
+
 struct ClientOptions {
   // Celery had no timeout at all; a webhook that never answers must not hold a call
   // forever. Both can be changed per call (CallOptions).
@@ -71,6 +85,16 @@ struct ClientOptions {
   // several, 64 calls each, which is cheaper from a few hundred calls in flight.
   long max_host_connections = 0;
   long max_total_connections = 0;
+
+  HttpVersion http_version = HttpVersion::automatic;
+  // h2: all calls to one https origin go to one libcurl multi handle, which opens as
+  // many connections as their streams need (calls in flight / h2_max_streams), at most
+  // this many; calls beyond their streams wait for a free stream (inside their timeout)
+  // instead of opening a connection each. Not used when a connection cap above is set
+  // (the caps then count every connection).
+  long h2_connections_per_origin = 100;
+  // Streams per h2 connection at most; the server's SETTINGS may allow fewer.
+  long h2_max_streams = 100;
 
   // Answers larger than this end in InvalidResponseError, counted as bytes arrive.
   std::size_t max_response_bytes = 4 * 1024 * 1024;

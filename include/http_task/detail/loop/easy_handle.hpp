@@ -87,6 +87,13 @@ class EasyHandle {
     headers_ = list;
   }
 
+  // CURLOPT_HTTP_VERSION, and whether to wait for a connection's streams (PIPEWAIT)
+  // rather than open one: on an origin's h2 multi handle only (origin_router.hpp).
+  void http_version(long version, bool pipewait) {
+    set(http_version_, CURLOPT_HTTP_VERSION, version);
+    set(pipewait_, CURLOPT_PIPEWAIT, pipewait ? 1L : 0L);
+  }
+
   void receive_buffer(long bytes) { set(receive_buffer_, CURLOPT_BUFFERSIZE, bytes); }
   void connect_timeout_ms(long ms) { set(connect_timeout_ms_, CURLOPT_CONNECTTIMEOUT_MS, ms); }
   void timeout_ms(long ms) { set(timeout_ms_, CURLOPT_TIMEOUT_MS, ms); }
@@ -146,6 +153,8 @@ class EasyHandle {
   long timeout_ms_ = kUnset;
   long follow_ = kUnset;
   long max_redirects_ = kUnset;
+  long http_version_ = kUnset;
+  long pipewait_ = kUnset;
   Kind kind_ = Kind::unset;
   bool custom_method_ = false;
 };

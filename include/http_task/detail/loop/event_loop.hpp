@@ -40,7 +40,9 @@
 #include <http_task/detail/loop/header_list.hpp>
 #include <http_task/detail/loop/inbox.hpp>
 #include <http_task/detail/loop/multi_shard.hpp>
+#include <http_task/detail/loop/origin_router.hpp>
 #include <http_task/detail/loop/owned_fd.hpp>
+#include <http_task/detail/loop/shared_cache.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/error.hpp>
 #include <http_task/version.hpp>
@@ -62,6 +64,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <thread>
 #include <utility>
@@ -98,6 +101,7 @@ class EventLoop final : public Driver::Engine {
     shutdown();
     handles_.clear();
     shards_.clear();  // while the epoll descriptor is open: libcurl may unregister sockets
+    router_.clear();
   }
 
   const std::shared_ptr<Inbox>& inbox() const noexcept { return inbox_; }
@@ -127,9 +131,10 @@ class EventLoop final : public Driver::Engine {
       if (events_[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
       // A shard closed in an earlier turn unregistered its sockets; should libcurl ever
       // leave one behind, its events are dropped rather than read past the shards.
-      const std::uint64_t shard = (key >> 32) - 1;
-      if (shard >= shards_.size()) continue;
-      act(*shards_[shard], static_cast<curl_socket_t>(key & 0xffffffffu), mask);
+      const std::uint64_t index = (key >> 32) - 1;
+      MultiShard* shard = index < shards_.size() ? shards_[index].get() : router_.at(index);
+      if (!shard) continue;
+      act(*shard, static_cast<curl_socket_t>(key & 0xffffffffu), mask);
     }
     const auto now = Clock::now();
     for (auto& shard : shards_) {
@@ -138,8 +143,15 @@ class EventLoop final : public Driver::Engine {
         act(*shard, CURL_SOCKET_TIMEOUT, 0);
       }
     }
+    router_.for_each([&](MultiShard& shard) {
+      if (shard.timer && now >= *shard.timer) {
+        shard.timer.reset();
+        act(shard, CURL_SOCKET_TIMEOUT, 0);
+      }
+    });
     if (watch_failed_) fail_unwatched();
     collect_finished();
+    router_.settle();
     start_due_retries();
     if (inbox_woke || inbox_->self_posted()) drain_inbox(inbox_woke);
     drop_idle_shards();
@@ -186,6 +198,9 @@ class EventLoop final : public Driver::Engine {
     };
     for (auto& shard : shards_)
       if (shard->timer) wake_by(*shard->timer);
+    router_.for_each([&](const MultiShard& shard) {
+      if (shard.timer) wake_by(*shard.timer);
+    });
     if (!retries_.empty()) wake_by(retries_.front().due);
     if (auto due = handles_.trim_due(active_.size())) wake_by(*due);
     return ms;
@@ -216,7 +231,13 @@ class EventLoop final : public Driver::Engine {
   }
 
   void start_attempt(std::shared_ptr<Transfer> call) {
-    MultiShard* shard = shard_with_room();
+    MultiShard* shard = nullptr;
+    try {
+      shard = router_.route(call->url);
+    } catch (...) {  // no multi handle for the origin: its call goes with the others
+    }
+    const bool multiplexed = shard != nullptr;
+    if (!shard) shard = shard_with_room();
     std::unique_ptr<EasyHandle> handle = shard ? take_easy() : nullptr;
     if (!handle) {
       call->complete(Outcome::failure(TransportError(
@@ -228,7 +249,7 @@ class EventLoop final : public Driver::Engine {
     handle->begin();
     handle->call = call.get();
     try {
-      configure(*handle, *call);
+      configure(*handle, *call, multiplexed);
     } catch (...) {  // a signer that threw, or a deadline already passed
       call->complete(Outcome::failure(std::current_exception()));
       retire(*call);
@@ -263,7 +284,7 @@ class EventLoop final : public Driver::Engine {
   // Per call: what may differ between calls. Every one of these is given on every
   // call, and the handle skips what it already has (easy_handle.hpp), so nothing of
   // the previous call on a reused handle can leak into this one.
-  void configure(EasyHandle& handle, Transfer& call) {
+  void configure(EasyHandle& handle, Transfer& call, bool multiplexed) {
     call.max_response_bytes = options_.max_response_bytes;
     call.max_header_bytes = options_.max_header_bytes;
     if (address_filter_.enabled()) call.address_filter = &address_filter_;
@@ -273,6 +294,7 @@ class EventLoop final : public Driver::Engine {
     handle.timeout_ms(attempt_timeout_ms(call));
     handle.max_redirects(call.max_redirects);
     handle.method(call.method, call.has_body, call.body);
+    handle.http_version(http_version_for(call), multiplexed);
     if (options_.receive_buffer_size > 0) handle.receive_buffer(receive_buffer_for(handle));
   }
 
@@ -289,6 +311,21 @@ class EventLoop final : public Driver::Engine {
     return size;
   }
 
+  // CURLOPT_HTTP_VERSION for the call (client_options.hpp, HttpVersion).
+  long http_version_for(const Transfer& call) const noexcept {
+    switch (options_.http_version) {
+      case HttpVersion::http1_only:
+        return CURL_HTTP_VERSION_1_1;
+      case HttpVersion::h2_required:
+        // prepare() refused http:// where libcurl breaks prior knowledge.
+        return iequals(url_scheme(call.url), "https") ? CURL_HTTP_VERSION_2TLS
+                                                      : CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE;
+      case HttpVersion::automatic:
+        break;
+    }
+    return CURL_HTTP_VERSION_2TLS;
+  }
+
   // Once per handle: what every call of this Client shares. Reused handles keep it,
   // which saves a curl_easy_reset and a dozen options per call.
   void configure_handle(EasyHandle& handle) const {
@@ -299,6 +336,8 @@ class EventLoop final : public Driver::Engine {
     curl_easy_setopt(e, CURLOPT_HEADERDATA, &handle);
     curl_easy_setopt(e, CURLOPT_ERRORBUFFER, handle.error);
     curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    // TLS sessions and DNS answers of every shard (shared_cache.hpp).
+    curl_easy_setopt(e, CURLOPT_SHARE, share_.get());
     const char* protocols = options_.tls.https_only ? "https" : "http,https";
 #if LIBCURL_VERSION_NUM >= 0x075500
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, protocols);
@@ -391,9 +430,20 @@ class EventLoop final : public Driver::Engine {
       curl_easy_getinfo(easy, CURLINFO_PRIVATE, &p);
       auto& call = *static_cast<EasyHandle*>(p)->call;
       curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &call.http_status);
+      const bool wrong_version = rc == CURLE_OK && answered_below_h2(shard, easy);
       auto [keep, handle] = detach(call);
       remove(*handle);
       if (call.ready()) {  // cancelled while the answer arrived
+        retire(call);
+      } else if (wrong_version) {
+        try {
+          call.complete(Outcome::failure(
+              TransportError(CURLE_HTTP2,
+                             "the server answered over HTTP/1.x, and this Client requires h2 "
+                             "(HttpVersion::h2_required); the request was sent")));
+        } catch (...) {  // the error's words ran out of memory
+          call.complete(Outcome::failure(out_of_memory_));
+        }
         retire(call);
       } else if (auto delay = retry_delay(call, rc, easy); delay && schedule_retry(keep, *delay)) {
       } else {
@@ -407,6 +457,19 @@ class EventLoop final : public Driver::Engine {
       }
       recycle(std::move(handle));
     }
+  }
+
+  // Whether a call's answer came over HTTP/1.x where that matters: on an origin's shard
+  // (the origin is then not held to h2's connection cap, origin_router.hpp), and for a
+  // Client that requires h2 (true: the call fails).
+  bool answered_below_h2(MultiShard& shard, CURL* easy) const noexcept {
+    if (shard.origin == MultiShard::kNoOrigin && options_.http_version != HttpVersion::h2_required)
+      return false;
+    long version = CURL_HTTP_VERSION_NONE;
+    curl_easy_getinfo(easy, CURLINFO_HTTP_VERSION, &version);
+    const bool below = version == CURL_HTTP_VERSION_1_0 || version == CURL_HTTP_VERSION_1_1;
+    if (below && shard.origin != MultiShard::kNoOrigin) shard.saw_http1 = true;
+    return below && options_.http_version == HttpVersion::h2_required;
   }
 
   // When to try again, or nothing: out of attempts, not retryable, past the deadline.
@@ -624,7 +687,8 @@ class EventLoop final : public Driver::Engine {
     curl_multi_remove_handle(shard.get(), handle.get());
     handle.shard = nullptr;
     --shard.transfers;
-    room_hint_ = std::min<std::size_t>(room_hint_, shard.index());
+    if (shard.origin == MultiShard::kNoOrigin)
+      room_hint_ = std::min<std::size_t>(room_hint_, shard.index());
   }
 
   // Closes the last shards once they are empty and the calls in flight would fit in half
@@ -749,9 +813,14 @@ class EventLoop final : public Driver::Engine {
   }
 
   static size_t on_header(char* data, size_t size, size_t count, void* userp) noexcept {
-    (void)data;
-    auto& call = *static_cast<EasyHandle*>(userp)->call;
+    auto& handle = *static_cast<EasyHandle*>(userp);
+    auto& call = *handle.call;
     size_t n = size * count;
+    // An origin's first HTTP/1.x status line lifts its h2 cap at the end of the turn,
+    // before the call is done (origin_router.hpp).
+    if (call.header_bytes == 0 && n > 7 && handle.shard->origin != MultiShard::kNoOrigin &&
+        std::string_view(data, 7) == "HTTP/1.")
+      handle.shard->saw_http1 = true;
     call.header_bytes += n;
     if (call.header_bytes > call.max_header_bytes) {
       call.headers_too_large = true;
@@ -822,8 +891,11 @@ class EventLoop final : public Driver::Engine {
   AddressFilter address_filter_;
   std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
   HeaderList default_headers_;
-  OwnedFd epoll_fd_;  // declared before the shards, so it outlives them
+  OwnedFd epoll_fd_;   // declared before the shards, so it outlives them
+  SharedCache share_;  // and this before the handles and shards that use it
   std::vector<std::unique_ptr<MultiShard>> shards_;
+  OriginRouter router_{options_, &EventLoop::on_socket, &EventLoop::on_timer,
+                       static_cast<void*>(this)};
   std::vector<MultiShard*> touched_;  // shards acted on this turn
   std::vector<MultiShard*> collecting_;
   std::size_t shard_limit_ = MultiShard::kShardTransfers;

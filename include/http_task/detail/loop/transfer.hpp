@@ -80,6 +80,14 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     if (client.tls.https_only && !iequals(url_scheme(target), "https"))
       throw RequestError("this Client only calls https:// URLs: '" + redact_credentials(target) +
                          "'");
+    if (client.http_version == HttpVersion::h2_required && !iequals(url_scheme(target), "https") &&
+        curl_version_info(CURLVERSION_NOW)->version_num < 0x080000)
+      throw RequestError(
+          "h2 is required, and on http:// that takes prior-knowledge h2c, which libcurl " +
+          std::string(curl_version_info(CURLVERSION_NOW)->version) +
+          " (before 8.0.0) breaks on every reused connection (curl issue 10634): use https://, "
+          "or HttpVersion::automatic for HTTP/1.1: '" +
+          redact_credentials(target) + "'");
     if (driver_->inbox().calls() + driver_->inbox().backlog() >= client.max_pending_calls)
       throw RequestError("too many calls pending on this Client (limit " +
                          std::to_string(client.max_pending_calls) +
