@@ -5,6 +5,7 @@
 //
 //   gateway_client --base-url http://127.0.0.1:PORT/ [--inflight 1,16,256] [--tasks 200]
 //                  [--task tasks.sleep --args '[0.1]'] [--warmup 20] [--stall-timeout 60]
+//                  [--max-host-connections N]
 //
 // One JSON line per level: tasks/s, client CPU per task (getrusage, user + system, the
 // whole process), threads (/proc/self/task, sampled during the run), latency p50/p99
@@ -104,6 +105,7 @@ struct Options {
   long tasks = 200;
   long warmup = 20;
   double stall_timeout = 60;
+  long max_host_connections = 0;  // ClientOptions::max_host_connections (0: libcurl's, none)
 };
 
 void start_one(const http_task::celery::Gateway& gateway, const Options& o, const Json& args,
@@ -140,7 +142,7 @@ std::string run_level(const http_task::celery::Gateway& gateway, const Options& 
   for (; sent < std::min(inflight, total); ++sent) start_one(gateway, o, args, level);
   long seen = 0;
   auto last_progress = Clock::now();
-  long rounds = 0;
+  auto last_sample = Clock::now();
   while (seen < total) {
     long done;
     {
@@ -162,8 +164,11 @@ std::string run_level(const http_task::celery::Gateway& gateway, const Options& 
       return {};
     }
     seen = done;
-    // Reading /proc costs CPU, which is measured here too: not on every turn.
-    if (++rounds % 64 == 0 || inflight >= 256) max_threads = std::max(max_threads, threads_now());
+    // Reading /proc costs CPU, which is measured here too: at most every 100 ms.
+    if (Clock::now() - last_sample >= std::chrono::milliseconds(100)) {
+      max_threads = std::max(max_threads, threads_now());
+      last_sample = Clock::now();
+    }
   }
   max_threads = std::max(max_threads, threads_now());
   const double wall = std::chrono::duration<double>(Clock::now() - wall_before).count();
@@ -203,7 +208,8 @@ std::vector<long> parse_levels(const std::string& text) {
 int usage() {
   std::cerr << "usage: gateway_client --base-url URL [--inflight 1,16,256] [--tasks N]\n"
                "                      [--task NAME] [--args JSON] [--warmup N] "
-               "[--stall-timeout S]\n";
+               "[--stall-timeout S]\n"
+               "                      [--max-host-connections N]\n";
   return 2;
 }
 
@@ -229,6 +235,8 @@ int main(int argc, char** argv) {
       o.warmup = std::stol(value);
     else if (flag == "--stall-timeout")
       o.stall_timeout = std::stod(value);
+    else if (flag == "--max-host-connections")
+      o.max_host_connections = std::stol(value);
     else
       return usage();
   }
@@ -237,6 +245,7 @@ int main(int argc, char** argv) {
     const Json args = Json::parse(o.args);
     http_task::ClientOptions client_options;
     client_options.on_call_finished = count_call;
+    client_options.max_host_connections = o.max_host_connections;
     http_task::Client client(client_options);
     http_task::celery::Gateway gateway(o.base_url, client);
     if (o.warmup > 0 && run_level(gateway, o, args, std::min<long>(16, o.warmup), o.warmup).empty())
