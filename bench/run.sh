@@ -3,10 +3,13 @@
 # runs every client in the same run, alternating, and writes bench/results/ (raw JSON
 # lines, results.md, throughput.png) and the results section of bench/README.md.
 #
-# usage: bench/run.sh [--quick] [--only tls] [--build-dir DIR] [--bin-dir DIR] [--out DIR]
-#                     [--no-readme]
+# usage: bench/run.sh [--quick] [--only tls|celery] [--build-dir DIR] [--bin-dir DIR]
+#                     [--out DIR] [--no-readme]
 #   --quick      about 3 minutes instead of 16: shorter runs, one repetition, no N=10,000
 #   --only tls   only the https / h2 stage (about 2 minutes): bench/results/tls.jsonl, tls.md
+#   --only celery  only the Celery stage (bench/celery/run.sh: the C++ celery::Gateway
+#                against the Python Celery client on the example cluster); writes
+#                celery.jsonl and celery.md in the output directory, not the README
 #   --bin-dir    use already built bench_clients/bench_decoder from DIR (e.g. a prototype build)
 # Needs nginx-light, libnginx-mod-http-echo, gnuplot-nox, valgrind
 # (scripts/install-deps.sh --bench).
@@ -32,6 +35,17 @@ while [ $# -gt 0 ]; do
   shift
 done
 
+case "$only" in
+  "" | celery | tls) ;;
+  *) echo "run.sh: unknown stage $only (stages: tls, celery)" >&2; exit 2 ;;
+esac
+celery_args=(--out "$out")
+[ $quick -eq 1 ] && celery_args+=(--quick)
+if [ "$only" = celery ]; then
+  [ -n "$bin_dir" ] && celery_args+=(--bin-dir "$bin_dir")
+  exec "$root/bench/celery/run.sh" --build-dir "$build_dir" "${celery_args[@]}"
+fi
+
 if [ $quick -eq 1 ]; then
   seconds=0.5 reps=1 pairs=2 pair_seconds=0.5 slow_counts="1000 5000" spread_counts=1000 cg_small=500 cg_large=1000 cg_reps=1
   decoder_seconds=0.3
@@ -44,7 +58,7 @@ if [ -z "$bin_dir" ]; then
   cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
     -DHTTP_TASK_BUILD_BENCH=ON -DHTTP_TASK_BUILD_TESTS=OFF -DHTTP_TASK_BUILD_EXAMPLES=OFF \
     -DHTTP_TASK_INSTALL=OFF >/dev/null
-  cmake --build "$build_dir" --target bench_clients bench_decoder >/dev/null
+  cmake --build "$build_dir" --target bench_clients bench_decoder celery_gateway_client >/dev/null
   bin_dir="$build_dir/bench"
 fi
 clients_bin="$bin_dir/bench_clients"
@@ -134,9 +148,6 @@ machine_line=$(machine_line)
 if [ "$only" = tls ]; then
   tls_stage
   exit 0
-elif [ -n "$only" ]; then
-  echo "run.sh: unknown stage $only (known: tls)" >&2
-  exit 2
 fi
 
 results="$out/results.jsonl"
@@ -281,6 +292,14 @@ if command -v valgrind >/dev/null; then
   mkdir -p "$out/callgrind"
   rm -f "$out"/callgrind/cg_*.out
   cp "$work"/cg_*_"$cg_large".out "$out/callgrind/" 2>/dev/null || true
+fi
+
+# The Celery stage (bench/celery/README.md): its own cluster, its own table (celery.md).
+if [ -x "$bin_dir/celery_gateway_client" ]; then
+  "$root/bench/celery/run.sh" --bin-dir "$bin_dir" "${celery_args[@]}" ||
+    echo "run.sh: the Celery stage failed (bench/celery/run.sh)" >&2
+else
+  echo "run.sh: $bin_dir/celery_gateway_client missing: Celery stage skipped" >&2
 fi
 
 elapsed=$(($(date +%s) - started))
