@@ -15,7 +15,8 @@
 //   - start_attempt: shards_ (add_shard) and the easy handle fail the call when they
 //     cannot be made; configure (URL, headers, signer) is caught and fails the call;
 //     active_ is reserved before the handle is given to libcurl.
-//   - act: touched_ (and collecting_) are reserved to one slot per shard in add_shard.
+//   - act: touched_ (and collecting_) are reserved to one slot per multi handle
+//     (reserve_turn_lists) before one is made.
 //   - collect_finished: the outcome (decoding, error words) is caught and replaced by
 //     out_of_memory_, made when the loop was; schedule_retry is caught and the call
 //     completes with its answer or out_of_memory_.
@@ -233,6 +234,7 @@ class EventLoop final : public Driver::Engine {
   void start_attempt(std::shared_ptr<Transfer> call) {
     MultiShard* shard = nullptr;
     try {
+      reserve_turn_lists(1);  // for an origin route() may add
       shard = router_.route(call->url);
     } catch (...) {  // no multi handle for the origin: its call goes with the others
     }
@@ -658,10 +660,15 @@ class EventLoop final : public Driver::Engine {
     call.signed_headers.clear();
   }
 
+  // act() and collect_finished() never allocate: one slot per multi handle, ordinary
+  // shards and origins' alike, and `more` for one about to be made.
+  void reserve_turn_lists(std::size_t more) {
+    touched_.reserve(shards_.size() + router_.size() + more);
+    collecting_.reserve(shards_.size() + router_.size() + more);
+  }
+
   void add_shard() {
-    // act() and collect_finished() then never allocate: one slot per shard.
-    touched_.reserve(shards_.size() + 1);
-    collecting_.reserve(shards_.size() + 1);
+    reserve_turn_lists(1);
     auto index = static_cast<std::uint32_t>(shards_.size());
     shards_.push_back(std::make_unique<MultiShard>(index, options_, &EventLoop::on_socket,
                                                    &EventLoop::on_timer, static_cast<void*>(this),
@@ -895,7 +902,7 @@ class EventLoop final : public Driver::Engine {
   SharedCache share_;  // and this before the handles and shards that use it
   std::vector<std::unique_ptr<MultiShard>> shards_;
   OriginRouter router_{options_, &EventLoop::on_socket, &EventLoop::on_timer,
-                       static_cast<void*>(this)};
+                       static_cast<void*>(this), epoll_fd_};
   std::vector<MultiShard*> touched_;  // shards acted on this turn
   std::vector<MultiShard*> collecting_;
   std::size_t shard_limit_ = MultiShard::kShardTransfers;

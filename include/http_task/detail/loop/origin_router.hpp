@@ -43,9 +43,11 @@ class OriginRouter {
   // multi handle stays for the Client's life, with its connections and wake-up sockets.
   static constexpr std::size_t kMaxOrigins = 64;
 
+  // any_fd: an open descriptor of the loop's (MultiShard says what for).
   OriginRouter(const ClientOptions& options, curl_socket_callback on_socket,
-               curl_multi_timer_callback on_timer, void* owner)
+               curl_multi_timer_callback on_timer, void* owner, int any_fd)
       : options_(options),
+        any_fd_(any_fd),
         on_socket_(on_socket),
         on_timer_(on_timer),
         owner_(owner),
@@ -86,6 +88,9 @@ class OriginRouter {
     }
     return &shard;
   }
+
+  // How many origins have a multi handle of their own.
+  std::size_t size() const noexcept { return origins_.size(); }
 
   // By index (kFirstIndex and up), or nullptr.
   MultiShard* at(std::uint64_t index) const noexcept {
@@ -134,7 +139,8 @@ class OriginRouter {
 
   std::size_t add(std::string_view key) {
     const auto index = static_cast<std::uint32_t>(kFirstIndex + origins_.size());
-    auto shard = std::make_unique<MultiShard>(index, options_, on_socket_, on_timer_, owner_);
+    auto shard =
+        std::make_unique<MultiShard>(index, options_, on_socket_, on_timer_, owner_, any_fd_);
     shard->origin = origins_.size();
     curl_multi_setopt(shard->get(), CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
     if (options_.h2_max_streams > 0)
@@ -145,6 +151,7 @@ class OriginRouter {
   }
 
   const ClientOptions& options_;
+  int any_fd_;
   curl_socket_callback on_socket_;
   curl_multi_timer_callback on_timer_;
   void* owner_;
