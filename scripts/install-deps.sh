@@ -19,6 +19,10 @@ packages=(
   python3 python3-django curl openssl
   # Boost.Asio, for examples/asio_thread_pool.cpp (headers only)
   libboost-dev
+  # the proxy tests (tests/integration/test_proxy.cpp): an HTTP and a SOCKS5 proxy
+  tinyproxy dante-server
+  # the Debian package test (ctest -L packaging, tests/packaging/run_deb.sh)
+  dpkg-dev debhelper lintian
 )
 # Optional extras, only on request.
 bench_packages=(libbenchmark-dev hyperfine nginx-light libnginx-mod-http-echo gnuplot-nox valgrind)
