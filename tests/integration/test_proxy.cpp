@@ -7,6 +7,7 @@
 
 #include "support/temp_dir.hpp"
 #include "support/test_servers.hpp"
+#include "support/tls_certs.hpp"
 #include "support/webhook_urls.hpp"
 
 #include <netinet/in.h>
@@ -106,12 +107,13 @@ struct Tinyproxy {
   http_task_test::TempDir dir;
   int port = free_port();
   std::unique_ptr<Proxy> proxy;
-  explicit Tinyproxy(bool with_auth) {
+  // connect_port: the one port CONNECT (https:// through the proxy) may reach.
+  explicit Tinyproxy(bool with_auth, int connect_port = 0) {
     std::ofstream conf(dir.file("tinyproxy.conf"));
     conf << "Port " << port << "\nListen 127.0.0.1\nTimeout 60\nMaxClients 20\n"
          << "LogFile \"" << dir.file("tinyproxy.log") << "\"\nLogLevel Connect\n"
          << "Allow 127.0.0.1\nDisableViaHeader No\nViaProxyName \"edge-test-proxy\"\n"
-         << "ConnectPort " << http_task_test::webhook_server().port() << "\n";
+         << "ConnectPort " << (connect_port ? connect_port : 443) << "\n";
     if (with_auth) conf << "BasicAuth hookuser s3cret\n";
     conf.close();
     proxy = std::make_unique<Proxy>(
@@ -209,4 +211,23 @@ TEST_CASE("with the address guard on, an explicit proxy is the address checked",
   Client client(options);
   Json echo = URL(http_task_test::server_url("/echo"), client).get_async().get();
   CHECK(echo.find("headers")->find("via"));
+}
+
+TEST_CASE("https:// goes through an HTTP proxy with CONNECT, still verified", "[proxy]") {
+  http_task_test::TlsCerts certs;
+  auto tls = http_task_test::start_python_server(
+      "tests/servers/webhook_server.py",
+      {"--tls-cert", certs.file("server.pem"), "--tls-key", certs.file("server.key")});
+  Tinyproxy tiny(true, tls->port());
+  ClientOptions options;
+  options.proxy.url = tiny.proxy->url("http");
+  options.proxy.user = "hookuser";
+  options.proxy.password = "s3cret";
+  options.tls.ca_file = certs.file("ca.pem");
+  Client client(options);
+  const std::string url = "https://127.0.0.1:" + std::to_string(tls->port()) + "/multiply?x=6&y=7";
+  CHECK(URL(url, client).get_async().get().as<int>() == 42);
+  // tinyproxy logs the tunnel it opened.
+  CHECK(tiny.proxy->log().find("CONNECT 127.0.0.1:" + std::to_string(tls->port())) !=
+        std::string::npos);
 }
