@@ -204,6 +204,10 @@ class WebhookServer {
     return on(std::move(path),
               [reply = std::move(reply)](const ReceivedRequest&) { return reply; });
   }
+  WebhookServer& on(std::string method, std::string path, Reply reply) {
+    return on(std::move(method), std::move(path),
+              [reply = std::move(reply)](const ReceivedRequest&) { return reply; });
+  }
 
   std::uint16_t port() const noexcept { return port_; }
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
