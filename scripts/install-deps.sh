@@ -26,6 +26,10 @@ packages=(
   redis-server redis-tools python3-celery python3-redis gunicorn python3-django-celery-results
   # the API reference from the public headers (docs/Doxyfile; ctest docs.doxygen)
   doxygen
+  # the proxy tests (tests/integration/test_proxy.cpp): an HTTP and a SOCKS5 proxy
+  tinyproxy dante-server
+  # the Debian package test (ctest -L packaging, tests/packaging/run_deb.sh)
+  dpkg-dev debhelper lintian
 )
 # Optional extras, only on request.
 bench_packages=(libbenchmark-dev hyperfine nginx-light libnginx-mod-http-echo gnuplot-nox valgrind)

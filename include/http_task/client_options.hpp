@@ -4,6 +4,7 @@
 #include <http_task/address_guard.hpp>
 #include <http_task/executor.hpp>
 #include <http_task/json.hpp>
+#include <http_task/proxy_options.hpp>
 #include <http_task/request_signer.hpp>
 #include <http_task/retry_policy.hpp>
 #include <http_task/tls_options.hpp>
@@ -142,6 +143,17 @@ struct ClientOptions {
   Executor executor;
   // false: the Client starts no thread; the application drives it (run_once, run).
   bool own_thread = true;
+
+  // Every call goes through this proxy (docs/proxies-and-sockets.md). With the address
+  // guard on, the guard checks the address of the proxy (allow it explicitly when it is
+  // on a private network or loopback); where the proxy connects is then the proxy's to
+  // restrict.
+  ProxyOptions proxy;
+  // Calls connect to this Unix domain socket instead of the URL's host and port; the URL
+  // still names the Host header and path ("http://localhost/hook"). CallOptions can set
+  // or clear it per call. The address guard lets Unix sockets through: the path comes
+  // from the program, never from a URL a user typed.
+  std::string unix_socket;
 };
 
 }  // namespace http_task

@@ -3,12 +3,14 @@
 //   url.hpp, params.hpp, request.hpp          the call: URL, arguments, options
 //   client.hpp, client_options.hpp            the loop: epoll over curl multi, one thread
 //   retry_policy.hpp, tls_options.hpp,
-//   address_guard.hpp, request_signer.hpp     what a Client does about failures and trust
+//   address_guard.hpp, request_signer.hpp,
+//   proxy_options.hpp                         what a Client does about failures and trust
 //   dispatcher.hpp, json.hpp                  the decoder: answer -> retval or error
 //   async_result.hpp, error.hpp               the future and what it can throw
 //   executor.hpp, when_all.hpp, coroutine.hpp where results continue
 //   webhook.hpp                               the other side: answers for C++ webhooks
-// Not included: standard_webhooks.hpp (request signing; needs libcrypto).
+// Not included: standard_webhooks.hpp (request signing; needs libcrypto), testing.hpp
+// (an in-process webhook server for tests).
 #pragma once
 
 #include <http_task/address_guard.hpp>
@@ -21,6 +23,7 @@
 #include <http_task/executor.hpp>
 #include <http_task/json.hpp>
 #include <http_task/params.hpp>
+#include <http_task/proxy_options.hpp>
 #include <http_task/request.hpp>
 #include <http_task/request_signer.hpp>
 #include <http_task/retry_policy.hpp>

@@ -32,6 +32,9 @@ struct CallOptions {
   // this is true; unset means what the method says (GET, PUT, DELETE... are).
   std::optional<bool> idempotent;
   std::shared_ptr<const RequestSigner> signer;  // unset: the Client's signer, if any
+  // The Unix domain socket to connect to; unset: the Client's (ClientOptions::unix_socket);
+  // "": TCP to the URL's host even when the Client has a socket.
+  std::optional<std::string> unix_socket;
 
   CallOptions& header(std::string name, std::string value) {
     headers.emplace_back(std::move(name), std::move(value));
@@ -66,6 +69,10 @@ struct CallOptions {
   }
   CallOptions& with_max_redirects(int hops) {
     max_redirects = hops;
+    return *this;
+  }
+  CallOptions& with_unix_socket(std::string path) {
+    unix_socket = std::move(path);
     return *this;
   }
 };

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include <http_task/http_task.hpp>
+#include <http_task/testing.hpp>  // not in http_task.hpp, so named here
 
 #include <string>
 

@@ -891,6 +891,13 @@ async def main(args):
     server = await asyncio.start_server(
         handle_connection, args.host, args.port, backlog=4096, limit=READER_LIMIT, ssl=tls
     )
+    unix_server = None
+    if args.unix:
+        # The same handlers on a Unix domain socket as well, for the Unix socket tests;
+        # the TCP port is still written, as it tells the test the server is ready.
+        unix_server = await asyncio.start_unix_server(
+            handle_connection, path=args.unix, limit=READER_LIMIT
+        )
     port = server.sockets[0].getsockname()[1]
     if args.port_file:
         write_port_file(args.port_file, port)
@@ -901,6 +908,8 @@ async def main(args):
         asyncio.create_task(watch_parent(args.parent_pid, stop))
     await stop.wait()
     server.close()
+    if unix_server:
+        unix_server.close()
     # Exiting does not wait for open connections (stalled ones would never finish);
     # asyncio.run cancels every remaining handler.
 
@@ -914,6 +923,7 @@ def parse_args(argv):
     parser.add_argument("--tls-cert")
     parser.add_argument("--tls-key")
     parser.add_argument("--tls-client-ca")
+    parser.add_argument("--unix", help="also listen on this Unix domain socket path")
     return parser.parse_args(argv)
 
 

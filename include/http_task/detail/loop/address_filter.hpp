@@ -150,6 +150,10 @@ class AddressFilter {
       const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
       std::memcpy(a.data(), &in6->sin6_addr, 16);
       ::inet_ntop(AF_INET6, &in6->sin6_addr, text, sizeof text);
+    } else if (sa->sa_family == AF_UNIX) {
+      // Only ClientOptions::unix_socket or CallOptions::unix_socket lead here: a path
+      // the program chose, not one a URL can name.
+      return std::nullopt;
     } else {
       return std::make_pair(std::string("address of family ") + std::to_string(sa->sa_family),
                             std::string("not an IP address"));

@@ -298,6 +298,7 @@ class EventLoop final : public Driver::Engine {
     handle.method(call.method, call.has_body, call.body);
     handle.http_version(http_version_for(call), multiplexed);
     if (options_.receive_buffer_size > 0) handle.receive_buffer(receive_buffer_for(handle));
+    configure_unix_socket(handle.get(), call.unix_socket);
   }
 
   // The Client's small receive buffer, unless the handle's last answer took more than
@@ -360,8 +361,7 @@ class EventLoop final : public Driver::Engine {
     // application starts (system(), posix_spawn) would inherit every connection.
     curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, &EventLoop::on_open_socket);
     curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, &handle);
-    // A proxy from the environment would be the only address checked.
-    if (address_filter_.enabled()) curl_easy_setopt(e, CURLOPT_PROXY, "");
+    configure_proxy(e, options_, address_filter_.enabled());
   }
 
   void configure_tls(CURL* e) const {

@@ -7,6 +7,7 @@
 #include <http_task/detail/call/form_encoding.hpp>
 #include <http_task/detail/call/url_query.hpp>
 #include <http_task/detail/future/call_state.hpp>
+#include <http_task/detail/loop/connection_route.hpp>
 #include <http_task/detail/loop/driver.hpp>
 #include <http_task/detail/loop/easy_handle.hpp>
 #include <http_task/detail/loop/fork_generation.hpp>
@@ -137,6 +138,8 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
     bool safe_method = name != "POST" && name != "PATCH";
     may_retry = retry->max_attempts > 1 && o.idempotent.value_or(safe_method);
     signer = o.signer ? o.signer : client.signer;
+    unix_socket = o.unix_socket ? *o.unix_socket : client.unix_socket;
+    if (!unix_socket.empty()) check_unix_socket_path(unix_socket);
   }
 
   // The loop's driver: hands the answer to the dispatcher or the Celery decoder. owner:
@@ -169,6 +172,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   const RetryPolicy* retry = nullptr;
   bool may_retry = false;
   std::shared_ptr<const RequestSigner> signer;
+  std::string unix_socket;  // empty: TCP to the URL's host
   std::shared_ptr<const Dispatcher> dispatcher;
   std::exception_ptr refused;  // set when prepare() threw: answered without sending
   std::chrono::steady_clock::time_point created;
