@@ -11,7 +11,9 @@
 // Continuations (then, co_await) run on ClientOptions::executor, or by default on one
 // completion thread the Client starts when first needed. With own_thread = false the
 // Client starts no thread at all: the application drives it with run_once() or run(),
-// and continuations without an executor run on that thread too.
+// and continuations without an executor run on that thread too; a thread that waits
+// for a result (get(), wait()) while nobody drives drives the Client itself meanwhile
+// (detail/loop/user_driver.hpp, docs/blocking.md).
 #pragma once
 
 #include <http_task/async_result.hpp>
@@ -20,6 +22,7 @@
 #include <http_task/detail/future/completion_queue.hpp>
 #include <http_task/detail/loop/event_loop.hpp>
 #include <http_task/detail/loop/transfer.hpp>
+#include <http_task/detail/loop/user_driver.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/executor.hpp>
@@ -55,6 +58,7 @@ class Client {
     if (options_.own_thread) {
       thread_ = std::thread([driver = driver_] { driver->serve(); });
     } else {
+      user_ = std::make_shared<detail::UserDriver>(*loop_, completions_);
       // Wakes a driver asleep in run() or run_once() for a job queued from elsewhere.
       completions_->set_wake([inbox = loop_->inbox()] { inbox->notify(); });
     }
@@ -70,7 +74,8 @@ class Client {
   // anything run by run_once()/run()) it cannot be: the loop being destroyed is on that
   // thread's stack. That is refused loudly: a message on stderr, then std::abort().
   ~Client() {
-    if (driver_->held_here() || driving_thread_ == std::this_thread::get_id()) {
+    if (driver_->held_here() || driving_thread_ == std::this_thread::get_id() ||
+        (user_ && user_->held_here())) {
       std::fputs(
           "http_task: a Client was destroyed by code its own event loop runs (a log hook, "
           "signer, dispatcher, inline_executor continuation, or run_once()/run()): the loop "
@@ -81,7 +86,8 @@ class Client {
     }
     driver_->close();
     if (thread_.joinable()) thread_.join();
-    loop_.reset();  // without a loop thread, this is what cancels the calls left
+    if (user_) user_->close();  // a waiter driving the loop gives it back first
+    loop_.reset();              // without a loop thread, this is what cancels the calls left
     completions_->close();
   }
 
@@ -91,9 +97,11 @@ class Client {
   const Executor& executor() const noexcept { return executor_; }
 
   // For a Client made with own_thread = false; the others throw std::logic_error, as
-  // does driving one Client from two threads at once. Calls only progress while some
-  // thread drives the Client: do not wait for a result (get(), wait()) on the thread
-  // that should be driving it.
+  // does driving one Client from two threads at once, or from code its loop runs (a
+  // continuation). Calls only progress while some thread drives the Client: run_once()/
+  // run(), or a thread waiting for one of its results (get(), wait()) while nobody else
+  // drives. When such a waiter drives, run_once()/run() wake it and wait until it gives
+  // the role back at the end of its current turn (waiters never take it from them).
   //
   // One turn of the loop: waits at most max_wait for network activity or a timer (a
   // negative max_wait: until something happens), handles it, then runs the
@@ -158,6 +166,7 @@ class Client {
   std::shared_ptr<detail::CallState> start_with(Prepare&& prepare) {
     auto call = std::make_shared<detail::Transfer>(detail::Uuid4::random(), driver_);
     call->set_executor(executor_);
+    call->set_wait_helper(user_);
     try {
       prepare(*call);
     } catch (...) {
@@ -185,15 +194,14 @@ class Client {
     explicit Driving(Client& c) : client_(c) {
       if (c.options_.own_thread)
         throw std::logic_error("http_task::Client: run_once()/run() need own_thread = false");
-      if (c.driving_.exchange(true, std::memory_order_acquire))
-        throw std::logic_error("http_task::Client: driven from two threads at once");
+      c.user_->acquire_for_app();  // waits for a waiter driving it; throws for a 2nd driver
       c.completions_->set_driver(std::this_thread::get_id());
       c.driving_thread_ = std::this_thread::get_id();
     }
     ~Driving() {
       client_.driving_thread_ = std::thread::id();
       client_.completions_->set_driver(std::thread::id());
-      client_.driving_.store(false, std::memory_order_release);
+      client_.user_->release_for_app();
     }
     Driving(const Driving&) = delete;
     Driving& operator=(const Driving&) = delete;
@@ -215,7 +223,9 @@ class Client {
   std::shared_ptr<detail::Driver> driver_;  // shared with the calls, which outlive the Client
   Executor executor_;
   std::thread thread_;
-  std::atomic<bool> driving_{false};
+  // own_thread = false: who drives, run_once()/run() or a waiting thread; shared with
+  // the calls, which outlive the Client.
+  std::shared_ptr<detail::UserDriver> user_;
   // The thread in run_once()/run(); only that thread compares it with itself.
   std::atomic<std::thread::id> driving_thread_{};
   std::atomic<bool> stop_requested_{false};
