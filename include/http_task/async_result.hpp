@@ -215,6 +215,7 @@ class AsyncResult {
     detail::CallState& upstream = checked_state();
     auto out = std::make_shared<detail::ValueState<U>>(upstream.id());
     out->set_executor(upstream.executor());
+    out->set_wait_helper(upstream.wait_helper());
     out->on_cancel([weak = std::weak_ptr<detail::CallState>(state_)] {
       if (auto s = weak.lock()) s->cancel();
     });

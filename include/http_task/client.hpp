@@ -11,7 +11,9 @@
 // Continuations (then, co_await) run on ClientOptions::executor, or by default on one
 // completion thread the Client starts when first needed. With own_thread = false the
 // Client starts no thread at all: the application drives it with run_once() or run(),
-// and continuations without an executor run on that thread too.
+// and continuations without an executor run on that thread too; a thread that waits
+// for a result (get(), wait()) while nobody drives drives the Client itself meanwhile
+// (detail/loop/user_driver.hpp, docs/blocking.md).
 #pragma once
 
 #include <http_task/async_result.hpp>
@@ -21,6 +23,7 @@
 #include <http_task/detail/loop/event_loop.hpp>
 #include <http_task/detail/loop/fork_generation.hpp>
 #include <http_task/detail/loop/transfer.hpp>
+#include <http_task/detail/loop/user_driver.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/executor.hpp>
@@ -57,6 +60,7 @@ class Client {
     if (options_.own_thread) {
       thread_ = std::thread([driver = driver_] { driver->serve(); });
     } else {
+      user_ = std::make_shared<detail::UserDriver>(*loop_, completions_);
       // Wakes a driver asleep in run() or run_once() for a job queued from elsewhere.
       completions_->set_wake([inbox = loop_->inbox()] { inbox->notify(); });
     }
@@ -84,9 +88,11 @@ class Client {
       abandon();
       return;
     }
-    if (driving_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id()) {
+    if (driving_thread_.load(std::memory_order_relaxed) == std::this_thread::get_id() ||
+        (user_ && user_->held_here())) {
       std::fputs(
-          "http_task: a Client was destroyed by code run by its own run_once()/run() (a "
+          "http_task: a Client was destroyed by code run by its own run_once()/run() or by a "
+          "wait driving it (a "
           "log hook, signer, dispatcher or continuation): that frame is on this thread's "
           "stack and uses the Client after this returns. Destroy it after run_once() "
           "returns, or from another thread.\n",
@@ -102,9 +108,11 @@ class Client {
   const Executor& executor() const noexcept { return executor_; }
 
   // For a Client made with own_thread = false; the others throw std::logic_error, as
-  // does driving one Client from two threads at once. Calls only progress while some
-  // thread drives the Client: do not wait for a result (get(), wait()) on the thread
-  // that should be driving it.
+  // does driving one Client from two threads at once, or from code its loop runs (a
+  // continuation). Calls only progress while some thread drives the Client: run_once()/
+  // run(), or a thread waiting for one of its results (get(), wait()) while nobody else
+  // drives. When such a waiter drives, run_once()/run() wake it and wait until it gives
+  // the role back at the end of its current turn (waiters never take it from them).
   //
   // One turn of the loop: waits at most max_wait for network activity or a timer (a
   // negative max_wait: until something happens), handles it, then runs the
@@ -172,7 +180,8 @@ class Client {
     }
     driver_->close();
     if (thread_.joinable()) thread_.join();
-    loop_.reset();  // without a loop thread, this is what cancels the calls left
+    if (user_) user_->close();  // a waiter driving the loop gives it back first
+    loop_.reset();              // without a loop thread, this is what cancels the calls left
     completions_->close();
   }
 
@@ -245,6 +254,7 @@ class Client {
       return call;
     }
     call->set_executor(executor_);
+    call->set_wait_helper(user_);
     try {
       prepare(*call);
     } catch (...) {
@@ -273,15 +283,14 @@ class Client {
       if (c.options_.own_thread)
         throw std::logic_error("http_task::Client: run_once()/run() need own_thread = false");
       if (c.forked_away()) throw std::logic_error(detail::kForkedClientMessage);
-      if (c.driving_.exchange(true, std::memory_order_acquire))
-        throw std::logic_error("http_task::Client: driven from two threads at once");
+      c.user_->acquire_for_app();  // waits for a waiter driving it; throws for a 2nd driver
       c.completions_->set_driver(std::this_thread::get_id());
       c.driving_thread_.store(std::this_thread::get_id(), std::memory_order_relaxed);
     }
     ~Driving() {
       client_.driving_thread_.store(std::thread::id(), std::memory_order_relaxed);
       client_.completions_->set_driver(std::thread::id());
-      client_.driving_.store(false, std::memory_order_release);
+      client_.user_->release_for_app();
     }
     Driving(const Driving&) = delete;
     Driving& operator=(const Driving&) = delete;
@@ -303,7 +312,9 @@ class Client {
   std::shared_ptr<detail::Driver> driver_;  // shared with the calls, which outlive the Client
   Executor executor_;
   std::thread thread_;
-  std::atomic<bool> driving_{false};
+  // own_thread = false: who drives, run_once()/run() or a waiting thread; shared with
+  // the calls, which outlive the Client.
+  std::shared_ptr<detail::UserDriver> user_;
   std::atomic<std::thread::id> driving_thread_{};  // who runs run_once()/run() now
   std::atomic<bool> stop_requested_{false};
   const unsigned generation_ = detail::ForkGeneration::current();  // the process it is of

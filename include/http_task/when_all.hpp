@@ -82,6 +82,7 @@ AsyncResult<std::vector<AsyncResult<T>>> when_all(std::vector<AsyncResult<T>> re
     return detail::ResultAccess::make_typed<Results>(std::move(out));
   }
   out->set_executor(states.front()->executor());
+  out->set_wait_helper(states.front()->wait_helper());
   auto fan_in = std::make_shared<detail::FanIn<T>>(std::move(results));
   detail::cancel_inputs_with(*out, fan_in);
   for (auto& state : states)
@@ -113,6 +114,7 @@ AsyncResult<WhenAnyResult<T>> when_any(std::vector<AsyncResult<T>> results) {
     return detail::ResultAccess::make_typed<WhenAnyResult<T>>(std::move(out));
   }
   out->set_executor(states.front()->executor());
+  out->set_wait_helper(states.front()->wait_helper());
   auto fan_in = std::make_shared<detail::FanIn<T>>(std::move(results));
   detail::cancel_inputs_with(*out, fan_in);
   for (std::size_t i = 0; i < states.size(); ++i)

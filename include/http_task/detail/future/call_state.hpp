@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <memory>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -185,6 +186,15 @@ class CallState {
   void set_executor(Executor executor) noexcept { executor_ = std::move(executor); }
   const Executor& executor() const noexcept { return executor_; }
 
+  // Who makes this result progress while a thread waits for it, when the waiting
+  // thread is not a completion thread: a Client without its own thread
+  // (user_driver.hpp), null otherwise. Set before the state is shared, like the
+  // executor, and passed on to the results made from this one (then, when_all).
+  void set_wait_helper(std::shared_ptr<WaitHelper> helper) noexcept {
+    wait_helper_ = std::move(helper);
+  }
+  const std::shared_ptr<WaitHelper>& wait_helper() const noexcept { return wait_helper_; }
+
   // Completes the call with CancelledError and, when that won, stops its work.
   bool cancel() {
     if (!complete(Outcome::failure(CancelledError()))) return false;
@@ -208,6 +218,8 @@ class CallState {
     // On a completion thread, the continuation this waits for may be queued behind the
     // one waiting: run the queue meanwhile.
     if (WaitHelper* helper = this_thread_role().helper) return helper->help_until(*this, deadline);
+    // A Client without its own thread: the waiting thread drives it while nobody does.
+    if (wait_helper_) return wait_helper_->help_until(*this, deadline);
     return sleep_here(deadline);
   }
 
@@ -239,6 +251,7 @@ class CallState {
   Outcome outcome_;
   std::vector<UniqueFunction> continuations_;
   Executor executor_;
+  std::shared_ptr<WaitHelper> wait_helper_;
   mutable std::string id_;
   Uuid4 uuid_;
   mutable std::atomic<bool> id_made_{false};
