@@ -80,15 +80,17 @@ class URL {
   // CallOptions stops this from compiling until it is merged here too, so none can be
   // dropped silently (retry, idempotent and signer once were).
   CallOptions merged(CallOptions call) const {
-    auto& [connect_timeout, timeout, max_redirects, headers, retry, idempotent, signer] = call;
+    auto& [connect_timeout, timeout, max_redirects, headers, retry, idempotent, signer,
+           unix_socket] = call;
     const auto& [url_connect_timeout, url_timeout, url_max_redirects, url_headers, url_retry,
-                 url_idempotent, url_signer] = options_;
+                 url_idempotent, url_signer, url_unix_socket] = options_;
     if (!connect_timeout) connect_timeout = url_connect_timeout;
     if (!timeout) timeout = url_timeout;
     if (!max_redirects) max_redirects = url_max_redirects;
     if (!retry) retry = url_retry;
     if (!idempotent) idempotent = url_idempotent;
     if (!signer) signer = url_signer;
+    if (!unix_socket) unix_socket = url_unix_socket;
     if (!url_headers.empty()) {
       Headers all;
       for (const auto& h : url_headers) {

@@ -51,6 +51,17 @@ TEST_CASE("CallOptions::unix_socket sets or clears the socket per call", "[unix_
             .as<int>() == 9);
 }
 
+TEST_CASE("URL::set_options carries the Unix socket to every call through the URL",
+          "[unix_socket]") {
+  UnixServer unix;
+  Client plain;
+  URL multiply("http://localhost/multiply?x=4&y=4", plain);
+  multiply.set_options(CallOptions().with_unix_socket(unix.socket));
+  CHECK(multiply.get_async().get().as<int>() == 16);
+  // A call's own "" still clears it: nothing listens on port 80 of localhost.
+  CHECK_THROWS_AS(multiply.get_async({}, CallOptions().with_unix_socket("")).get(), TransportError);
+}
+
 TEST_CASE("a Unix socket nobody listens on ends the call with a TransportError", "[unix_socket]") {
   http_task_test::TempDir dir;
   Client client;
