@@ -55,10 +55,10 @@ TEST_CASE("URL::set_options carries the Unix socket to every call through the UR
           "[unix_socket]") {
   UnixServer unix;
   Client plain;
-  URL multiply("http://localhost/multiply?x=4&y=4", plain);
+  URL multiply("http://localhost:9/multiply?x=4&y=4", plain);
   multiply.set_options(CallOptions().with_unix_socket(unix.socket));
   CHECK(multiply.get_async().get().as<int>() == 16);
-  // A call's own "" still clears it: nothing listens on port 80 of localhost.
+  // A call's own "" still clears it: nothing listens on port 9 of localhost.
   CHECK_THROWS_AS(multiply.get_async({}, CallOptions().with_unix_socket("")).get(), TransportError);
 }
 
