@@ -6,9 +6,9 @@
 
 #include <http_task/detail/future/call_state.hpp>
 #include <http_task/detail/future/unique_function.hpp>
+#include <http_task/detail/loop/fork_generation.hpp>
 #include <http_task/detail/loop/inbox.hpp>
 #include <http_task/error.hpp>
-#include <http_task/detail/loop/fork_generation.hpp>
 #include <http_task/executor.hpp>
 
 #include <atomic>
