@@ -23,5 +23,8 @@ TEST_CASE("a new TLS connection resumes the session an earlier one got", "[tls][
   Json stats = server.stats();
   INFO(stats.dump());
   CHECK(http_task_test::connections(stats) == 9);
-  CHECK(stats.get<int>("resumed") == 8);  // all but the first: none was a full handshake
+  // Without the shared cache only the easy handle that made the first connection has a
+  // session: at most 1 resumes. With it, every one may; how many do varies (8 of 8 on an
+  // idle machine, 3 of 8 seen under the sanitizers' slowness): issue 19 tracks why.
+  CHECK(stats.get<int>("resumed") >= 2);
 }
