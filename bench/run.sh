@@ -3,13 +3,15 @@
 # runs every client in the same run, alternating, and writes bench/results/ (raw JSON
 # lines, results.md, throughput.png) and the results section of bench/README.md.
 #
-# usage: bench/run.sh [--quick] [--only tls|celery] [--build-dir DIR] [--bin-dir DIR]
+# usage: bench/run.sh [--quick] [--only tls|celery|compile] [--build-dir DIR] [--bin-dir DIR]
 #                     [--out DIR] [--no-readme]
 #   --quick      about 3 minutes instead of 16: shorter runs, one repetition, no N=10,000
 #   --only tls   only the https / h2 stage (about 2 minutes): bench/results/tls.jsonl, tls.md
 #   --only celery  only the Celery stage (bench/celery/run.sh: the C++ celery::Gateway
 #                against the Python Celery client on the example cluster); writes
 #                celery.jsonl and celery.md in the output directory, not the README
+#   --only compile  only the compile-time stage (bench/compile_time/run.sh): a TU using
+#                http_task against nlohmann/json.hpp and httplib.h; compile_time.md
 #   --bin-dir    use already built bench_clients/bench_decoder from DIR (e.g. a prototype build)
 # Needs nginx-light, libnginx-mod-http-echo, gnuplot-nox, valgrind
 # (scripts/install-deps.sh --bench).
@@ -36,11 +38,14 @@ while [ $# -gt 0 ]; do
 done
 
 case "$only" in
-  "" | celery | tls) ;;
-  *) echo "run.sh: unknown stage $only (stages: tls, celery)" >&2; exit 2 ;;
+  "" | celery | tls | compile) ;;
+  *) echo "run.sh: unknown stage $only (stages: tls, celery, compile)" >&2; exit 2 ;;
 esac
 celery_args=(--out "$out")
 [ $quick -eq 1 ] && celery_args+=(--quick)
+if [ "$only" = compile ]; then
+  exec "$root/bench/compile_time/run.sh" --out "$out"
+fi
 if [ "$only" = celery ]; then
   [ -n "$bin_dir" ] && celery_args+=(--bin-dir "$bin_dir")
   exec "$root/bench/celery/run.sh" --build-dir "$build_dir" "${celery_args[@]}"

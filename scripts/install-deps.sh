@@ -32,7 +32,9 @@ packages=(
   dpkg-dev debhelper lintian
 )
 # Optional extras, only on request.
-bench_packages=(libbenchmark-dev hyperfine nginx-light libnginx-mod-http-echo gnuplot-nox valgrind)
+# nlohmann-json3-dev and libcpp-httplib-dev: what bench/compile_time/run.sh weighs the headers against.
+bench_packages=(libbenchmark-dev hyperfine nginx-light libnginx-mod-http-echo gnuplot-nox valgrind
+  nlohmann-json3-dev libcpp-httplib-dev bc)
 # --interop: the webhook frameworks of tests/interop (Flask, Rails + Puma, Express, cpp-httplib).
 interop_packages=(python3-flask python3-aiohttp ruby-rails puma nodejs libcpp-httplib-dev)
 # NodeSource's nodejs bundles npm and conflicts with Debian's npm: ask for it only when missing.
