@@ -33,7 +33,7 @@ struct AddressGuard {
   /// metadata address 169.254.169.254, fe80::/10), carrier-grade NAT (100.64/10),
   /// multicast and broadcast, reserved (240/4), benchmarking (198.18/15),
   /// documentation ranges, and IPv6 forms that embed such an IPv4 address
-  /// (`::ffff:a.b.c.d`, `::a.b.c.d`, `64:ff9b::/96`, `2002::/16`).
+  /// (\::ffff:a.b.c.d, \::a.b.c.d, 64:ff9b::/96, 2002::/16).
   static AddressGuard on(std::vector<std::string> allowed = {}) {
     AddressGuard g;
     g.enabled = true;
