@@ -123,11 +123,17 @@ class ResultAwaiter {
 
 }  // namespace detail
 
+/// Awaits a temporary result (`co_await url.get_async<int>()`): suspends without
+/// blocking a thread until it is finished, then returns its value or throws its error,
+/// as get(). Resumes on the result's executor; a finished result does not suspend.
+/// Throws std::future_error for an empty result.
 template <class T>
 auto operator co_await(AsyncResult<T>&& result) {
   if (!result.valid()) throw std::future_error(std::future_errc::no_state);
   return detail::ResultAwaiter<T, AsyncResult<T>>(std::move(result));
 }
+/// Awaits a result held by the caller (`co_await r`), which must outlive the wait; as
+/// the overload for a temporary.
 template <class T>
 auto operator co_await(AsyncResult<T>& result) {
   if (!result.valid()) throw std::future_error(std::future_errc::no_state);
