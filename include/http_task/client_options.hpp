@@ -148,6 +148,7 @@ struct ClientOptions {
   RetryPolicy retry;           ///< When failed calls are retried: off unless max_attempts > 1.
   TlsOptions tls;              ///< TLS settings; verification on by default.
   AddressGuard address_guard;  ///< The SSRF guard, off by default.
+
   /// Signs every call's attempts (StandardWebhooksSigner, for one); null: no signing.
   /// CallOptions::signer overrides it per call.
   std::shared_ptr<const RequestSigner> signer;

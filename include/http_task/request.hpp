@@ -115,6 +115,7 @@ struct Request {
   std::string url;             ///< http:// or https:// only.
   Params params;               ///< Query string, or form body for POST, PUT and PATCH.
   CallOptions options;         ///< This call's settings.
+
   /// A JSON body; unset: none (arguments as #params says).
   ///
   /// When set, the body is exactly json->dump(), sent as "Content-Type: application/json"

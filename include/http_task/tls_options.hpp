@@ -14,6 +14,7 @@ struct TlsOptions {
   std::string client_cert;          ///< Path of a PEM client certificate, for mutual TLS.
   std::string client_key;           ///< Path of the client certificate's private key (PEM).
   std::string client_key_password;  ///< The private key's passphrase, when it has one.
+
   /// Refuse http:// URLs (RequestError) and redirects to them (TransportError).
   bool https_only = false;
 };
