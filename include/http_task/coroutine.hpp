@@ -142,9 +142,13 @@ auto operator co_await(AsyncResult<T>& result) {
 
 }  // namespace http_task
 
+/// \cond HTTP_TASK_INTERNAL
+// Makes AsyncResult<T> a coroutine return type; left out of the reference (Doxygen does
+// not place a specialization in namespace std).
 template <class T, class... Args>
 struct std::coroutine_traits<http_task::AsyncResult<T>, Args...> {
   using promise_type = http_task::detail::ResultPromise<T>;
 };
+/// \endcond
 
 #endif
