@@ -125,7 +125,7 @@ void forward_result(AsyncResult<U> from, const std::shared_ptr<ValueState<U>>& t
 /// hook, a signer, a Dispatcher, an inline_executor continuation, code run by
 /// run_once()), where the wait could never end: use then() or co_await there. On an
 /// empty result (valid() false), every member function but valid(), ready() and the
-/// assignment throws std::future_error (no_state).
+/// moves throws std::future_error (no_state).
 ///
 /// Dropping a result does not cancel its call; cancel() does.
 ///

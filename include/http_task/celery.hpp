@@ -49,7 +49,8 @@ struct TaskState {
   bool ready() const { return detail::celery_state_ready(state); }
 };
 
-/// A task that ended in FAILURE. reason() and what() are the exception's message.
+/// A task that ended in FAILURE. reason() is the exception's message, and so is what()
+/// when there is one (as RemoteExecuteError).
 class TaskFailedError : public RemoteExecuteError {
  public:
   /// An error for this task, exception message, exception class and traceback.
