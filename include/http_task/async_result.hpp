@@ -111,15 +111,37 @@ template <class U>
 void forward_result(AsyncResult<U> from, const std::shared_ptr<ValueState<U>>& to);
 }  // namespace detail
 
+/// The future of one call (or of a result made from calls: then(), when_all(),
+/// when_any(), a coroutine, celery::Gateway): like std::future, move-only, plus the
+/// call's id, ready(), cancel(), and then() to continue on an executor without any
+/// thread waiting.
+///
+/// get() may be called more than once; each time it returns the value or throws the
+/// call's error. Under C++20, `co_await` works on it too (coroutine.hpp).
+///
+/// Threads: one AsyncResult object is not to be used by two threads at once, except
+/// that cancel() is thread-safe. Waits (get(), wait(), wait_for(), wait_until()) on an
+/// unfinished result throw std::logic_error on a thread that runs a Client's loop (a log
+/// hook, a signer, a Dispatcher, an inline_executor continuation, code run by
+/// run_once()), where the wait could never end: use then() or co_await there. On an
+/// empty result (valid() false), every member function but valid(), ready() and the
+/// moves throws std::future_error (no_state).
+///
+/// Dropping a result does not cancel its call; cancel() does.
+///
+/// \tparam T the value type: Json (the default), anything Json::as<T>() converts to,
+///   or void.
 template <class T = Json>
 class AsyncResult {
  public:
-  using value_type = T;
+  using value_type = T;  ///< The value get() returns.
 
-  // An empty result (valid() is false), as a default-constructed std::future.
+  /// An empty result (valid() is false), as a default-constructed std::future.
   AsyncResult() noexcept = default;
+  /// Takes over other's call; other is left empty.
   AsyncResult(AsyncResult&& other) noexcept
       : state_(std::move(other.state_)), typed_(std::exchange(other.typed_, nullptr)) {}
+  /// Takes over other's call; other is left empty. The call this result held goes on.
   AsyncResult& operator=(AsyncResult&& other) noexcept {
     state_ = std::move(other.state_);
     typed_ = std::exchange(other.typed_, nullptr);
@@ -128,12 +150,17 @@ class AsyncResult {
   AsyncResult(const AsyncResult&) = delete;
   AsyncResult& operator=(const AsyncResult&) = delete;
 
-  // Waits, then returns the retval as T (via Json::as<T>(); nothing for T = void) or
-  // throws: RemoteExecuteError, InvalidResponseError, HttpError, TransportError,
-  // TimeoutError, CancelledError, RequestError, or http_task::Error when the retval
-  // does not convert to T. A result made by then(), when_all() or a coroutine returns
-  // the value it was given (moved out when T cannot be copied: get() once then), or
-  // throws the exception that ended it.
+  /// Waits, then returns the retval as T or throws the call's error.
+  ///
+  /// The retval is converted via Json::as<T>() (nothing for T = void). Throws:
+  /// RemoteExecuteError, InvalidResponseError, HttpError, TransportError, TimeoutError,
+  /// CancelledError, RequestError, or http_task::Error when the retval does not convert
+  /// to T. A result made by then(), when_all() or a coroutine returns the value it was
+  /// given (moved out when T cannot be copied: get() once then), or throws the exception
+  /// that ended it.
+  ///
+  /// For a Client without its own thread, a get() while nobody drives it drives it
+  /// meanwhile.
   T get() {
     const detail::Outcome& outcome = checked_state().outcome_after_wait();
     if (!outcome.ok()) std::rethrow_exception(outcome.error);
@@ -151,61 +178,76 @@ class AsyncResult {
     }
   }
 
+  /// Waits until the result is ready, without reading it.
   void wait() const { checked_state().wait(); }
 
+  /// Waits until the result is ready or `timeout` has passed; returns
+  /// std::future_status::ready or std::future_status::timeout. A zero or negative
+  /// timeout only looks.
   template <class Rep, class Period>
   std::future_status wait_for(const std::chrono::duration<Rep, Period>& timeout) const {
     return checked_state().wait_for(timeout) ? std::future_status::ready
                                              : std::future_status::timeout;
   }
 
+  /// Waits until the result is ready or `deadline` has come; returns
+  /// std::future_status::ready or std::future_status::timeout.
   template <class Clock, class Duration>
   std::future_status wait_until(const std::chrono::time_point<Clock, Duration>& deadline) const {
     return checked_state().wait_until(deadline) ? std::future_status::ready
                                                 : std::future_status::timeout;
   }
 
+  /// Whether this result refers to a call (false when default-constructed or moved from).
   bool valid() const noexcept { return state_ != nullptr; }
+  /// Whether the result is finished (get() will not wait); false on an empty result.
   bool ready() const noexcept { return state_ && state_->ready(); }
+  /// The call's id: a UUID for an HTTP call, the Celery task id for a celery::Gateway
+  /// result, the input's id for a result made by then(); empty for results of
+  /// when_all(), when_any(), make_ready_result() and coroutines. Never changes.
   const std::string& id() const { return checked_state().id(); }
 
-  // Stops the call: its transfer is taken off the wire (a queued call is never sent)
-  // and the result completes with CancelledError. Over HTTP/1.1 that closes the call's
-  // connection; over HTTP/2 (https calls libcurl runs on an h2 connection) it resets
-  // the call's stream, and the connection stays open for the other calls on it. Returns false when
-  // the call had already finished; then its outcome stays as it was. Thread-safe, idempotent. On a
-  // result made by then(), this also cancels the call it waits for, when that is still running, and
-  // f is not run if it had not started (a running f finishes; what it returns is dropped). On
-  // when_all() and when_any(), it cancels every input.
+  /// Stops the call; returns false when it had already finished (its outcome then stays
+  /// as it was). Thread-safe, idempotent.
+  ///
+  /// The call's transfer is taken off the wire (a queued call is never sent) and the
+  /// result completes with CancelledError. Over HTTP/1.1 that closes the call's
+  /// connection; over HTTP/2 (https calls libcurl runs on an h2 connection) it resets the
+  /// call's stream, and the connection stays open for the other calls on it. On a result
+  /// made by then(), this also cancels the call it waits for, when that is still
+  /// running, and f is not run if it had not started (a running f finishes; what it
+  /// returns is dropped). On when_all() and when_any(), it cancels every input.
   bool cancel() { return checked_state().cancel(); }
 
-  // How many HTTP attempts the call made so far: 1 without retries, 0 while it is still
-  // queued or when it was refused before sending; 0 for results made by then() and
-  // when_all(), which are not calls themselves.
+  /// How many HTTP attempts the call made so far: 1 without retries, 0 while it is still
+  /// queued or when it was refused before sending; 0 for results made by then() and
+  /// when_all(), which are not calls themselves.
   int attempts() const { return checked_state().attempts(); }
 
-  // Continues with f once this result is finished, without any thread waiting for it;
-  // returns the result of f. Consumes this result (use std::move(r).then(...)).
-  //
-  // f takes either the finished AsyncResult<T>&& (get() returns the value or throws
-  // the error: f sees both), or the value T (nothing for T = void): then errors skip f
-  // and flow to the returned result. What f returns, or throws, completes the returned
-  // AsyncResult<R>; when f returns an AsyncResult<U>, the returned result is an
-  // AsyncResult<U> that follows it. A generic lambda gets the AsyncResult<T>&&.
-  //
-  // f runs on the executor given, or else on the executor of this result: its Client's
-  // (ClientOptions::executor, or by default the Client's completion thread; for a Client
-  // without its own thread, the thread calling run_once()). Never on the loop thread
-  // unless asked for (inline_executor). On a result with no executor (make_ready_result,
-  // when_all of those, coroutines) f runs where that result completes: right away when
-  // it is already finished. An executor that throws, or drops the job without running
-  // it, completes the returned result with that error.
+  /// Continues with f once this result is finished, without any thread waiting for it;
+  /// returns the result of f. Consumes this result (use std::move(r).then(...)).
+  ///
+  /// f takes either the finished `AsyncResult<T>&&` (get() returns the value or throws
+  /// the error: f sees both), or the value T (nothing for T = void): then errors skip f
+  /// and flow to the returned result. What f returns, or throws, completes the returned
+  /// `AsyncResult<R>`; when f returns an `AsyncResult<U>`, the returned result is an
+  /// `AsyncResult<U>` that follows it. A generic lambda gets the `AsyncResult<T>&&`.
+  ///
+  /// f runs on the executor of this result: its Client's (ClientOptions::executor, or by
+  /// default the Client's completion thread; for a Client without its own thread, the
+  /// thread calling run_once()). Never on the loop thread unless asked for
+  /// (inline_executor). On a result with no executor (make_ready_result, when_all of
+  /// those, coroutines) f runs where that result completes: right away when it is
+  /// already finished. An executor that throws, or drops the job without running it,
+  /// completes the returned result with that error.
   template <class F>
   auto then(F&& f) && {
     Executor executor = checked_state().executor();
     return std::move(*this).then(std::move(executor), std::forward<F>(f));
   }
 
+  /// As then(f), with f run on `executor` (anything is_executor_v accepts; held as an
+  /// Executor).
   template <class E, class F, std::enable_if_t<is_executor_v<E>, int> = 0>
   auto then(E&& executor, F&& f) && {
     using Fn = std::decay_t<F>;
@@ -254,19 +296,23 @@ class AsyncResult {
   detail::ValueState<T>* typed_ = nullptr;  // into state_, when no HTTP call fills it
 };
 
-// A result that is already finished with this value, or with this error; it has no
-// executor, so continuations attached to it run right away unless given one.
+/// A result that is already finished with this value. It has no executor, so
+/// continuations attached to it run right away unless given one.
 template <class T>
 AsyncResult<std::decay_t<T>> make_ready_result(T&& value) {
   auto state = std::make_shared<detail::ValueState<std::decay_t<T>>>();
   state->set_value(std::forward<T>(value));
   return detail::ResultAccess::make_typed<std::decay_t<T>>(std::move(state));
 }
+/// A result of type void that is already finished (successfully); as
+/// make_ready_result(T&&).
 inline AsyncResult<void> make_ready_result() {
   auto state = std::make_shared<detail::ValueState<void>>();
   state->set_value();
   return detail::ResultAccess::make_typed<void>(std::move(state));
 }
+/// A result that is already finished with this error, which get() throws. No executor,
+/// as make_ready_result(). A null `error` throws std::invalid_argument.
 template <class T>
 AsyncResult<T> make_exceptional_result(std::exception_ptr error) {
   if (!error) throw std::invalid_argument("make_exceptional_result: null exception_ptr");

@@ -31,30 +31,40 @@
 #include <type_traits>
 #include <utility>
 
+/// Celery over HTTP: apply tasks on a Celery cluster and await their results as
+/// futures (Gateway; celery.hpp, not included by http_task.hpp).
 namespace http_task::celery {
 
-// One Celery task's state as the gateway reports it.
+/// One Celery task's state as the gateway reports it (Gateway::state(), or the value of
+/// `apply_async<TaskState>()`).
 struct TaskState {
-  std::string id;
-  std::string state;        // PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED
-  Json result;              // SUCCESS: the return value; else what the gateway sent
-  std::string exc_type;     // FAILURE: the exception's class, e.g. "ValueError"
-  std::string traceback;    // FAILURE: the worker's traceback
-  std::string exc_message;  // FAILURE: str() of the exception (the reason)
+  std::string id;           ///< The Celery task id.
+  std::string state;        ///< PENDING, STARTED, RETRY, SUCCESS, FAILURE, REVOKED.
+  Json result;              ///< SUCCESS: the return value; else what the gateway sent.
+  std::string exc_type;     ///< FAILURE: the exception's class, such as "ValueError".
+  std::string traceback;    ///< FAILURE: the worker's traceback.
+  std::string exc_message;  ///< FAILURE: str() of the exception (the reason).
+
+  /// Whether the task has finished: SUCCESS, FAILURE or REVOKED.
   bool ready() const { return detail::celery_state_ready(state); }
 };
 
-// A task that ended in FAILURE. reason() is the exception's message.
+/// A task that ended in FAILURE. reason() is the exception's message, and so is what()
+/// when there is one (as RemoteExecuteError).
 class TaskFailedError : public RemoteExecuteError {
  public:
+  /// An error for this task, exception message, exception class and traceback.
   TaskFailedError(std::string task_id, std::string reason, std::string exc_type,
                   std::string traceback)
       : RemoteExecuteError(std::move(reason)),
         task_id_(std::move(task_id)),
         exc_type_(std::move(exc_type)),
         traceback_(std::move(traceback)) {}
+  /// The Celery task id.
   const std::string& task_id() const noexcept { return task_id_; }
+  /// The exception's class, such as "ValueError" ("" when the gateway did not say).
   const std::string& exc_type() const noexcept { return exc_type_; }
+  /// The worker's traceback ("" when the gateway did not send one).
   const std::string& traceback() const noexcept { return traceback_; }
 
  private:
@@ -63,31 +73,45 @@ class TaskFailedError : public RemoteExecuteError {
   std::string traceback_;
 };
 
+/// How one task is applied (Gateway::apply_async(), Gateway::send_task()).
 struct ApplyOptions {
-  std::optional<std::string> task_id;  // default: a fresh UUID, = result.id()
+  /// The task id; unset: a fresh UUID. It is the result's AsyncResult::id().
+  std::optional<std::string> task_id;
+  /// Delay before the task may run (Celery's countdown); unset: none.
   std::optional<std::chrono::milliseconds> countdown;
+  /// The Celery queue to send it to; unset: the task's default queue.
   std::optional<std::string> queue;
-  // How long the whole wait may take, apply included: past it the result fails with
-  // TimeoutError naming the task and its last state (the task itself goes on; cancel()
-  // to stop it). Unset: the Gateway's default_deadline. Separate from each HTTP
-  // request's own timeout. A task nobody runs stays PENDING: only a deadline ends that.
+  /// How long the whole wait may take, apply included; unset: the Gateway's
+  /// GatewayOptions::default_deadline.
+  ///
+  /// Past it the result fails with TimeoutError naming the task and its last state (the
+  /// task itself goes on; cancel() to stop it). Separate from each HTTP request's own
+  /// timeout. A task nobody runs stays PENDING: only a deadline ends that.
   std::optional<std::chrono::milliseconds> deadline;
 };
 
+/// How a Gateway talks to the gateway server.
 struct GatewayOptions {
-  std::optional<std::chrono::milliseconds> default_deadline;  // unset: wait as long as it takes
-  // How long one status long-poll may wait on the gateway for tasks to finish.
+  /// The deadline of results whose ApplyOptions::deadline is unset; unset: wait as long
+  /// as it takes.
+  std::optional<std::chrono::milliseconds> default_deadline;
+  /// How long one status long-poll may wait on the gateway for tasks to finish.
   std::chrono::milliseconds poll_wait{20'000};
-  std::size_t max_ids_per_wait = 1000;          // ids in one POST /api/tasks/wait
-  std::size_t max_waits_in_flight = 8;          // those requests at once
-  std::size_t max_result_polls_in_flight = 64;  // per-task polls at once (a real Flower)
-  // The apply's retry policy (it is always sent as idempotent). Unset: the Client's.
+  std::size_t max_ids_per_wait = 1000;  ///< Task ids in one POST /api/tasks/wait at most.
+  std::size_t max_waits_in_flight = 8;  ///< Those requests in flight at once at most.
+
+  /// Per-task result polls in flight at once at most (a real Flower, without the batch
+  /// route).
+  std::size_t max_result_polls_in_flight = 64;
+  /// The apply's retry policy (it is always sent as idempotent). Unset: the Client's.
   std::optional<RetryPolicy> apply_retry;
-  std::chrono::milliseconds request_timeout{30'000};  // apply, state, revoke
-  Headers headers;  // sent with every request, e.g. Flower's basic auth
-  // Whether to ask the batch route (POST /api/tasks/wait) first. A gateway without it
-  // (404/405: a real Flower) switches the waiter to per-task polls anyway; false starts
-  // with those.
+  /// The timeout of each apply, state and revoke request.
+  std::chrono::milliseconds request_timeout{30'000};
+  /// Headers sent with every request, such as Flower's basic auth.
+  Headers headers;
+  /// Whether to ask the batch route (POST /api/tasks/wait) first. A gateway without it
+  /// (404/405: a real Flower) switches the waiter to per-task polls anyway; false starts
+  /// with those.
   bool batch_wait = true;
 };
 
@@ -151,22 +175,38 @@ void settle(detail::ValueState<T>& out, const Json& task) noexcept {
 
 }  // namespace detail_celery
 
-// A Celery HTTP gateway (Flower's REST API and the project's own gateway). Copies share
-// one waiter. Thread-safe.
+/// A Celery HTTP gateway (Flower's REST API or the project's own gateway,
+/// examples/celery_gateway): applies tasks and awaits their results as futures.
+///
+/// Waiting costs no thread: one waiter per Gateway long-polls the gateway for every
+/// waiting task. Results continue on the Client's executor. Copies share one waiter.
+/// Thread-safe. Errors come through the results: RequestError for bad arguments,
+/// the HTTP call's errors for the apply and the polls (HttpError, TransportError...),
+/// TaskFailedError, CancelledError for a revoked task, TimeoutError past a deadline.
+/// docs/celery.md.
 class Gateway {
  public:
+  /// A Gateway at `base_url` ("http://127.0.0.1:8000/") over default_client().
   explicit Gateway(std::string base_url) : Gateway(std::move(base_url), default_client()) {}
+  /// A Gateway at `base_url` over `client`, which must outlive the Gateway and its
+  /// results.
   Gateway(std::string base_url, Client& client)
       : Gateway(std::move(base_url), client, GatewayOptions()) {}
+  /// A Gateway at `base_url` over `client` (which must outlive the Gateway and its
+  /// results), with these options.
   Gateway(std::string base_url, Client& client, GatewayOptions options)
       : options_(std::move(options)),
         waiter_(std::make_shared<detail::TaskWaiter>(std::move(base_url), client,
                                                      waiter_settings(options_))) {}
 
-  // Applies the task; completes with its return value once it has finished, with
-  // TaskFailedError on FAILURE, CancelledError on REVOKED. id() is the Celery task id.
-  // cancel() revokes the task with terminate, so a task already running is stopped too
-  // (Celery leaves a running task STARTED when revoked without terminate).
+  /// Applies the task and awaits it: completes with its return value (as `T`, or the
+  /// whole TaskState for `T` = TaskState) once it has finished, with TaskFailedError on
+  /// FAILURE, CancelledError on REVOKED.
+  ///
+  /// `args` must be a JSON array and `kwargs` an object, and `task` not empty, or the
+  /// result is RequestError. id() is the Celery task id. cancel() revokes the task with
+  /// terminate, so a task already running is stopped too (Celery leaves a running task
+  /// STARTED when revoked without terminate).
   template <class T = Json>
   AsyncResult<T> apply_async(std::string task, Json args = Json::array(),
                              Json kwargs = Json::object(), ApplyOptions options = {}) const {
@@ -189,7 +229,8 @@ class Gateway {
     return detail::ResultAccess::make_typed<T>(std::move(state));
   }
 
-  // Applies the task and completes with its id once the gateway has taken it.
+  /// Applies the task and completes with its id once the gateway has taken it, without
+  /// awaiting the task (result() can, later).
   AsyncResult<std::string> send_task(std::string task, Json args = Json::array(),
                                      Json kwargs = Json::object(),
                                      ApplyOptions options = {}) const {
@@ -208,7 +249,8 @@ class Gateway {
     return detail::ResultAccess::make_typed<std::string>(std::move(state));
   }
 
-  // Awaits a task applied before (by anyone). cancel() revokes it, as for apply_async.
+  /// Awaits a task applied before (by anyone), as apply_async() does. cancel() revokes
+  /// it, as for apply_async(). `deadline` unset: GatewayOptions::default_deadline.
   template <class T = Json>
   AsyncResult<T> result(std::string task_id,
                         std::optional<std::chrono::milliseconds> deadline = std::nullopt) const {
@@ -220,20 +262,23 @@ class Gateway {
     return detail::ResultAccess::make_typed<T>(std::move(out.first));
   }
 
-  // One look at the task now (?timeout=0), whatever its state.
+  /// One look at the task now (?timeout=0), whatever its state.
   AsyncResult<TaskState> state(std::string task_id) const {
     return waiter_->look(task_id, std::chrono::milliseconds(0)).then([](const Json& t) {
       return detail_celery::to_state(t);
     });
   }
 
-  // Revokes the task; terminate also stops it when it is running (SIGTERM to its process).
+  /// Revokes the task; terminate also stops it when it is running (SIGTERM to its
+  /// process). Completes once the gateway has accepted the revoke.
   AsyncResult<void> revoke(std::string task_id, bool terminate = false) const {
     return revoke_on(*waiter_, task_id, terminate, options_.request_timeout);
   }
 
-  // Requests made so far by this Gateway's waiter (status long-polls), for measurements.
+  /// Batch long-polls (POST /api/tasks/wait) sent so far by this Gateway's waiter, for
+  /// measurements.
   std::size_t waits_sent() const { return waiter_->waits_sent(); }
+  /// Per-task result polls sent so far by this Gateway's waiter, for measurements.
   std::size_t result_polls_sent() const { return waiter_->result_polls_sent(); }
 
  private:

@@ -45,9 +45,26 @@
 
 namespace http_task {
 
+/// The event loop that runs calls: one epoll loop over libcurl multi handles, with its
+/// connections, TLS sessions and DNS cache shared by its calls.
+///
+/// Most programs need one Client (default_client()); URL and celery::Gateway hold one
+/// by reference. Any thread may start calls on it at any time. By default the Client
+/// runs its loop on a thread of its own and continuations on a completion thread it
+/// starts when first needed (ClientOptions::executor says otherwise); a thread waiting
+/// in get() or wait() while nobody runs the loop runs it meanwhile. With
+/// ClientOptions::own_thread = false it starts no thread: the application drives it
+/// with run_once() or run(). Not copyable, not movable. Threads: docs/threading.md,
+/// docs/blocking.md.
 class Client {
  public:
+  /// A Client with the default ClientOptions.
   Client() : Client(ClientOptions{}) {}
+  /// A Client with these options.
+  ///
+  /// Throws when the loop cannot be made: std::system_error (out of descriptors),
+  /// TransportError (libcurl could not start), std::invalid_argument (an invalid
+  /// AddressGuard::allow range).
   explicit Client(ClientOptions options)
       : options_(std::move(options)),
         completions_(std::make_shared<detail::CompletionQueue>(options_.own_thread)),
@@ -69,20 +86,22 @@ class Client {
   Client(const Client&) = delete;
   Client& operator=(const Client&) = delete;
 
-  // Every unfinished call completes with CancelledError, then every continuation queued
-  // on the Client's own executor runs (those posted later run on the posting thread);
-  // returns once they have. From its completion thread it is allowed.
-  //
-  // From code its own loop runs it is not, as the loop is on that thread's stack. With
-  // the Client's own thread (a log hook, an inline_executor continuation, as when exit()
-  // is called there) it is left to end with the process (shut_down() says how). From
-  // code run by run_once()/run(), whose frames use this object after it returns, it is
-  // refused loudly: a message on stderr, then std::abort().
-  //
-  // In the child of a fork(), a Client made before the fork is left alone: its threads
-  // are not in the child, and its epoll set and connections are shared with the parent,
-  // which closing them here would disturb. Its memory and descriptors are leaked on
-  // purpose (every descriptor is close-on-exec).
+  /// Cancels what is left and stops the Client's threads.
+  ///
+  /// Every unfinished call completes with CancelledError, then every continuation queued
+  /// on the Client's own executor runs (those posted later run on the posting thread);
+  /// returns once they have. From its completion thread it is allowed.
+  ///
+  /// From code its own loop runs it is not, as the loop is on that thread's stack. With
+  /// the Client's own thread (a log hook, an inline_executor continuation, as when exit()
+  /// is called there) it is left to end with the process. From code run by
+  /// run_once()/run(), whose frames use this object after it returns, it is refused
+  /// loudly: a message on stderr, then std::abort().
+  ///
+  /// In the child of a fork(), a Client made before the fork is left alone: its threads
+  /// are not in the child, and its epoll set and connections are shared with the parent,
+  /// which closing them here would disturb. Its memory and descriptors are leaked on
+  /// purpose (every descriptor is close-on-exec).
   ~Client() {
     if (forked_away()) {
       abandon();
@@ -102,21 +121,25 @@ class Client {
     shut_down();
   }
 
+  /// The options the Client was made with.
   const ClientOptions& options() const noexcept { return options_; }
 
-  // Where continuations of this Client's results run unless told otherwise.
+  /// Where continuations of this Client's results run unless told otherwise:
+  /// ClientOptions::executor, or the Client's own completion queue.
   const Executor& executor() const noexcept { return executor_; }
 
-  // For a Client made with own_thread = false; the others throw std::logic_error, as
-  // does driving one Client from two threads at once, or from code its loop runs (a
-  // continuation). Calls only progress while some thread drives the Client: run_once()/
-  // run(), or a thread waiting for one of its results (get(), wait()) while nobody else
-  // drives. When such a waiter drives, run_once()/run() wake it and wait until it gives
-  // the role back at the end of its current turn (waiters never take it from them).
-  //
-  // One turn of the loop: waits at most max_wait for network activity or a timer (a
-  // negative max_wait: until something happens), handles it, then runs the
-  // continuations queued for this thread. Returns how many continuations ran.
+  /// Runs one turn of the loop, for a Client made with own_thread = false.
+  ///
+  /// Waits at most max_wait for network activity or a timer (a negative max_wait: until
+  /// something happens), handles it, then runs the continuations queued for this thread.
+  /// Returns how many continuations ran.
+  ///
+  /// A Client with its own thread throws std::logic_error, as does driving one Client
+  /// from two threads at once, or from code its loop runs (a continuation). Calls only
+  /// progress while some thread drives the Client: run_once()/run(), or a thread waiting
+  /// for one of its results (get(), wait()) while nobody else drives. When such a waiter
+  /// drives, run_once()/run() wake it and wait until it gives the role back at the end
+  /// of its current turn (waiters never take it from them).
   std::size_t run_once(std::chrono::milliseconds max_wait) {
     Driving driving(*this);
     return turn(max_wait.count() < 0
@@ -124,32 +147,42 @@ class Client {
                     : static_cast<int>(std::min<long long>(max_wait.count(), 24LL * 3600 * 1000)));
   }
 
-  // Drives the Client until stop() is called (from any thread, or from a continuation).
+  /// Drives the Client until stop() is called (from any thread, or from a continuation);
+  /// the rules of run_once() apply.
   void run() {
     Driving driving(*this);
     while (!stop_requested_.exchange(false, std::memory_order_acq_rel)) turn(-1);
   }
 
-  // Makes run() return after its current turn; when no run() is in progress, the next
-  // run() returns at once. Thread-safe.
+  /// Makes run() return after its current turn; when no run() is in progress, the next
+  /// run() returns at once. Thread-safe.
   void stop() {
     stop_requested_.store(true, std::memory_order_release);
     if (forked_away()) return;  // the eventfd is the parent's
     loop_->inbox()->notify();
   }
 
-  // For a Client with own_thread = false hosted in an application's own event loop
-  // (poll, epoll, libuv, Asio's posix::stream_descriptor): watch native_handle() for
-  // readability and call run_once(0ms) when it is readable or when next_timeout() has
-  // passed (negative: no timer pending). Call both from the driving thread.
+  /// The descriptor to watch for a Client hosted in another event loop.
+  ///
+  /// For a Client with own_thread = false hosted in an application's own event loop
+  /// (poll, epoll, libuv, Asio's posix::stream_descriptor): watch native_handle() for
+  /// readability and call run_once(0ms) when it is readable or when next_timeout() has
+  /// passed. Call both from the driving thread.
   int native_handle() const noexcept { return loop_->fd(); }
+  /// How long until run_once() has work without the descriptor becoming readable: 0
+  /// when continuations are waiting, negative when no timer is pending (see
+  /// native_handle()).
   std::chrono::milliseconds next_timeout() const {
     return std::chrono::milliseconds(completions_->has_pending() ? 0 : loop_->next_timeout_ms());
   }
 
-  // The general form of a call (Celery's HttpDispatchTask): method, URL, arguments,
-  // options, and optionally a Dispatcher that prepares the request and decodes the
-  // answer. Never throws for a bad request: the error comes through the result.
+  /// Starts a call in its general form (Celery's HttpDispatchTask): method, URL,
+  /// arguments, options, and optionally a Dispatcher that prepares the request and
+  /// decodes the answer. Thread-safe.
+  ///
+  /// Never throws for a bad request: the error comes through the result (RequestError,
+  /// or what Dispatcher::prepare() threw), as do the call's own errors (see
+  /// AsyncResult::get()). The result's value is read as `T`.
   template <class T = Json>
   AsyncResult<T> dispatch(Request request, std::shared_ptr<const Dispatcher> dispatcher = nullptr) {
     return detail::ResultAccess::make<T>(start(std::move(request), std::move(dispatcher)));
@@ -320,13 +353,14 @@ class Client {
   const unsigned generation_ = detail::ForkGeneration::current();  // the process it is of
 };
 
-// The process-wide Client, created on first use and shut down at exit (pending calls
-// then complete with CancelledError, as in ~Client).
-//
-// Its memory is never freed: a URL used after the shutdown (from a static destructor,
-// or a thread still running at exit) reaches a Client that answers CancelledError, not
-// freed memory. In the child of a fork(), the first use makes the child's own Client:
-// the parent's is not usable there (~Client says why).
+/// The process-wide Client, created with the default ClientOptions on first use (by any
+/// thread: thread-safe) and shut down at exit (pending calls then complete with
+/// CancelledError, as in ~Client).
+///
+/// Its memory is never freed: a URL used after the shutdown (from a static destructor,
+/// or a thread still running at exit) reaches a Client that answers CancelledError, not
+/// freed memory. In the child of a fork(), the first use makes the child's own Client:
+/// the parent's is not usable there (~Client says why).
 inline Client& default_client() {
   // Constant-initialized and never destroyed: readable at any point of exit.
   static std::atomic<Client*> current{nullptr};

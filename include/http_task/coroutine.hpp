@@ -123,11 +123,17 @@ class ResultAwaiter {
 
 }  // namespace detail
 
+/// Awaits a temporary result (`co_await url.get_async<int>()`): suspends without
+/// blocking a thread until it is finished, then returns its value or throws its error,
+/// as get(). Resumes on the result's executor; a finished result does not suspend.
+/// Throws std::future_error for an empty result.
 template <class T>
 auto operator co_await(AsyncResult<T>&& result) {
   if (!result.valid()) throw std::future_error(std::future_errc::no_state);
   return detail::ResultAwaiter<T, AsyncResult<T>>(std::move(result));
 }
+/// Awaits a result held by the caller (`co_await r`), which must outlive the wait; as
+/// the overload for a temporary.
 template <class T>
 auto operator co_await(AsyncResult<T>& result) {
   if (!result.valid()) throw std::future_error(std::future_errc::no_state);
@@ -136,9 +142,13 @@ auto operator co_await(AsyncResult<T>& result) {
 
 }  // namespace http_task
 
+/// \cond HTTP_TASK_INTERNAL
+// Makes AsyncResult<T> a coroutine return type; left out of the reference (Doxygen does
+// not place a specialization in namespace std).
 template <class T, class... Args>
 struct std::coroutine_traits<http_task::AsyncResult<T>, Args...> {
   using promise_type = http_task::detail::ResultPromise<T>;
 };
+/// \endcond
 
 #endif

@@ -22,26 +22,40 @@
 
 namespace http_task {
 
-// The HTTP answer a Dispatcher decodes. Valid only during decode().
+/// The HTTP answer a Dispatcher decodes. Valid only during Dispatcher::decode().
 struct Response {
-  long status = 0;                 // HTTP status code
-  std::string_view body;           // the body's bytes (decompressed)
-  std::string_view id;             // the call's id
-  std::size_t max_json_depth = 0;  // the Client's nesting limit, for your own parsing
-  std::size_t max_error_body = 0;  // how much of a non-2xx body an HttpError keeps
+  long status = 0;                 ///< HTTP status code.
+  std::string_view body;           ///< The body's bytes (decompressed).
+  std::string_view id;             ///< The call's id.
+  std::size_t max_json_depth = 0;  ///< The Client's nesting limit, for your own parsing.
+  std::size_t max_error_body = 0;  ///< How much of a non-2xx body an HttpError keeps.
 };
 
+/// How a call is prepared and how its answer is read: derive from it and override what
+/// you need, then give it to a URL or to Client::dispatch().
+///
+/// Held as `shared_ptr<const Dispatcher>` and called for every call that uses it, from
+/// several threads at once: an override must be thread-safe.
 class Dispatcher {
  public:
   virtual ~Dispatcher() = default;
 
-  // Runs on the calling thread before the call is queued: change the method, URL,
-  // arguments, headers or timeouts. An exception thrown here ends the call with it.
+  /// Changes the request before it is checked and queued: the method, URL, arguments,
+  /// headers or timeouts. The default changes nothing.
+  ///
+  /// Runs on the thread that starts the call. An exception thrown here ends the call
+  /// with it, through its result.
   virtual void prepare(Request& request) const { (void)request; }
 
-  // Runs on the thread running the loop with the answer: return the retval or throw (preferably
-  // an http_task::Error). Keep it quick: other calls wait while it runs. The default
-  // is the Celery webhook protocol.
+  /// Turns the answer into the retval, or throws (preferably an http_task::Error), which
+  /// ends the call with that error.
+  ///
+  /// Runs on the thread running the loop; keep it quick: other calls wait while it
+  /// runs, and waiting for a result here throws std::logic_error. The default is the
+  /// Celery webhook protocol: the retval of a 2xx {"status": "success"} answer;
+  /// RemoteExecuteError for "failure", UnknownStatusError for another status,
+  /// InvalidResponseError for an answer that is not a webhook answer, HttpError for a
+  /// status outside 2xx.
   virtual Json decode(const Response& response) const {
     auto outcome = detail::decode_answer(response.status, response.body,
                                          {response.max_json_depth, response.max_error_body});

@@ -32,3 +32,8 @@
 #include <http_task/version.hpp>
 #include <http_task/webhook.hpp>
 #include <http_task/when_all.hpp>
+
+/// \namespace http_task
+/// The contract: calls (URL, Client::dispatch()), their results (AsyncResult) and errors
+/// (Error), the Client and its options, executors. The machinery lives in
+/// `http_task::detail` and is not part of the API.

@@ -25,17 +25,27 @@
 
 namespace http_task {
 
+/// Signs each attempt per the Standard Webhooks specification: webhook-id (the call's
+/// id), webhook-timestamp (seconds since the epoch) and webhook-signature headers.
+///
+/// Give it to ClientOptions::signer or CallOptions::signer. Immutable once made, so
+/// one signer may be shared by any threads. Needs OpenSSL's libcrypto (link
+/// http_task::signing, or -lcrypto).
 class StandardWebhooksSigner : public RequestSigner {
  public:
-  // One secret, or several during key rotation (every one signs; receivers accept
-  // any). Each is "whsec_" + base64 of the key bytes; the prefix may be left out.
+  /// A signer with one secret: "whsec_" + base64 of the key bytes (the prefix may be
+  /// left out). Throws http_task::Error when the secret is not valid base64.
   explicit StandardWebhooksSigner(std::string_view secret)
       : StandardWebhooksSigner(std::vector<std::string_view>{secret}) {}
+  /// A signer with several secrets, during key rotation: every one signs (the header
+  /// carries one signature each, space-separated); receivers accept any. Throws
+  /// http_task::Error when the list is empty or a secret is not valid base64.
   explicit StandardWebhooksSigner(std::vector<std::string_view> secrets) {
     if (secrets.empty()) throw Error("StandardWebhooksSigner needs at least one secret");
     for (auto s : secrets) keys_.push_back(decode_secret(s));
   }
 
+  /// The webhook-id, webhook-timestamp and webhook-signature headers of this attempt.
   Headers sign(const SigningInput& input) const override {
     auto seconds =
         std::chrono::duration_cast<std::chrono::seconds>(input.now.time_since_epoch()).count();
@@ -50,7 +60,9 @@ class StandardWebhooksSigner : public RequestSigner {
             {"webhook-signature", signatures}};
   }
 
-  // base64(HMAC-SHA256(key, "<id>.<timestamp>.<body>")), without the "v1," prefix.
+  /// base64(HMAC-SHA256(key, "<id>.<timestamp>.<body>")), without the "v1," prefix;
+  /// `key` is the raw key bytes (decode_secret()). Throws http_task::Error if OpenSSL
+  /// fails.
   static std::string signature(const std::string& key, std::string_view id,
                                std::string_view timestamp, std::string_view body) {
     std::string message;
@@ -65,9 +77,10 @@ class StandardWebhooksSigner : public RequestSigner {
     return detail::base64_encode(std::string_view(reinterpret_cast<const char*>(mac), mac_len));
   }
 
-  // For receivers and tests: whether any "v1,<sig>" in the space-separated header
-  // value matches, compared in constant time. The timestamp's freshness is the
-  // receiver's policy (the spec suggests five minutes), checked by the caller.
+  /// For receivers and tests: whether any "v1,<sig>" in the space-separated header
+  /// value matches, compared in constant time. The timestamp's freshness is the
+  /// receiver's policy (the spec suggests five minutes), checked by the caller. Throws
+  /// http_task::Error when the secret is not valid base64.
   static bool verify(std::string_view secret, std::string_view id, std::string_view timestamp,
                      std::string_view body, std::string_view signature_header) {
     std::string expected = signature(decode_secret(secret), id, timestamp, body);
@@ -85,6 +98,8 @@ class StandardWebhooksSigner : public RequestSigner {
     return false;
   }
 
+  /// The key bytes of a "whsec_..." secret (the prefix may be left out). Throws
+  /// http_task::Error when the rest is not valid, non-empty base64.
   static std::string decode_secret(std::string_view secret) {
     if (secret.substr(0, 6) == "whsec_") secret.remove_prefix(6);
     auto key = detail::base64_decode(secret);

@@ -48,26 +48,30 @@
 #include <utility>
 #include <vector>
 
+/// An in-process webhook server for tests of code that calls webhooks (testing.hpp;
+/// docs/testing.md).
 namespace http_task::testing {
 
-// One request as the server read it.
+/// One request as the WebhookServer read it.
 struct ReceivedRequest {
-  std::string method;
-  std::string target;  // as on the request line: "/multiply?x=1"
-  std::string path;    // the target without its query
-  std::string query;   // after '?', undecoded; empty when none
-  Headers headers;     // in order, names as sent
-  std::string body;
+  std::string method;  ///< As on the request line: "GET", "POST"...
+  std::string target;  ///< As on the request line: "/multiply?x=1".
+  std::string path;    ///< The target without its query.
+  std::string query;   ///< After '?', undecoded; empty when none.
+  Headers headers;     ///< In order, names as sent.
+  std::string body;    ///< The body's bytes (a Content-Length body; chunked ones are refused).
 
-  // The first header of that name (names compare case-insensitively).
+  /// The value of the first header of that name (names compare case-insensitively), or
+  /// nothing.
   std::optional<std::string> header(std::string_view name) const {
     for (const auto& [n, v] : headers)
       if (equal_ignoring_case(n, name)) return v;
     return std::nullopt;
   }
-  // The call's arguments where http_task puts them (webhook::call_arguments).
+  /// The call's arguments where http_task puts them (webhook::call_arguments()).
   Params args() const { return webhook::call_arguments(method, target, body); }
 
+  /// Whether `a` and `b` are equal, ignoring the case of ASCII letters.
   static bool equal_ignoring_case(std::string_view a, std::string_view b) noexcept {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
@@ -78,34 +82,38 @@ struct ReceivedRequest {
   }
 };
 
-// What the server does with a request: an answer, possibly late, or a fault.
+/// What the server does with a request: an answer, possibly late, or a fault. Made by
+/// the static functions, then changed with after() and header():
+///
+///     Reply::success(42).after(std::chrono::milliseconds(500))
 struct Reply {
+  /// A way to fail at the transport level instead of answering.
   enum class Fault {
-    none,
-    close_without_answer,  // the connection closes, nothing written
-    reset,                 // the connection is reset (RST), nothing written
-    truncated_body,        // headers promise the whole body; half of it comes, then close
-    garbage,               // bytes that are not HTTP, then close
+    none,                  ///< Answer normally.
+    close_without_answer,  ///< The connection closes, nothing written.
+    reset,                 ///< The connection is reset (RST), nothing written.
+    truncated_body,        ///< Headers promise the whole body; half of it comes, then close.
+    garbage,               ///< Bytes that are not HTTP, then close.
   };
 
-  int status = 200;
-  std::string content_type = std::string(webhook::content_type);
-  Headers headers;  // more response headers
-  std::string body;
-  std::chrono::milliseconds delay{0};  // waited before answering (or before the fault)
-  Fault fault = Fault::none;
+  int status = 200;                                               ///< The HTTP status.
+  std::string content_type = std::string(webhook::content_type);  ///< The Content-Type header.
+  Headers headers;                                                ///< More response headers.
+  std::string body;                                               ///< The body's bytes.
+  std::chrono::milliseconds delay{0};  ///< Waited before answering (or before the fault).
+  Fault fault = Fault::none;           ///< The fault, if any, instead of the answer.
 
-  // HTTP 200 {"status":"success","retval":...}
+  /// HTTP 200 {"status":"success","retval":...}.
   static Reply success(const webhook::Value& retval = nullptr) {
     return raw(200, webhook::success_body(retval));
   }
-  // HTTP 200 {"status":"failure","reason":...}: the caller gets RemoteExecuteError.
+  /// HTTP 200 {"status":"failure","reason":...}: the caller gets RemoteExecuteError.
   static Reply failure(std::string_view reason) { return raw(200, webhook::failure_body(reason)); }
-  // Any status with a text body: the caller gets HttpError for non-2xx.
+  /// Any status with a text body: the caller gets HttpError for non-2xx.
   static Reply http_error(int status, std::string body = {}) {
     return raw(status, std::move(body), "text/plain; charset=utf-8");
   }
-  // Exactly this status and body.
+  /// Exactly this status, body and Content-Type.
   static Reply raw(int status, std::string body,
                    std::string content_type = std::string(webhook::content_type)) {
     Reply r;
@@ -114,24 +122,33 @@ struct Reply {
     r.content_type = std::move(content_type);
     return r;
   }
+  /// Closes the connection without answering (Fault::close_without_answer).
   static Reply close_without_answer() { return with_fault(Fault::close_without_answer); }
+  /// Resets the connection without answering (Fault::reset).
   static Reply reset() { return with_fault(Fault::reset); }
+  /// A success answer cut in the middle of its body (Fault::truncated_body).
   static Reply truncated(const webhook::Value& retval = nullptr) {
     Reply r = success(retval);
     r.fault = Fault::truncated_body;
     return r;
   }
+  /// Bytes that are not HTTP, then close (Fault::garbage).
   static Reply garbage() { return with_fault(Fault::garbage); }
 
+  /// Answers (or fails) only after `wait`; sets #delay. A delay is cut short when the
+  /// server stops.
   Reply& after(std::chrono::milliseconds wait) & {
     delay = wait;
     return *this;
   }
+  /// As after() on an lvalue, for a temporary.
   Reply&& after(std::chrono::milliseconds wait) && { return std::move(after(wait)); }
+  /// Adds a response header.
   Reply& header(std::string name, std::string value) & {
     headers.emplace_back(std::move(name), std::move(value));
     return *this;
   }
+  /// As header() on an lvalue, for a temporary.
   Reply&& header(std::string name, std::string value) && {
     return std::move(header(std::move(name), std::move(value)));
   }
@@ -144,11 +161,23 @@ struct Reply {
   }
 };
 
+/// A webhook server on 127.0.0.1 for tests: routes answered by C++ handlers or fixed
+/// Replies, and a record of every request it got.
+///
+/// One request per connection (every answer says "Connection: close"), one thread per
+/// connection. A request for a path without a route gets 404, one for a method a path
+/// has no route for gets 405, a handler that throws gets 500. Every member is
+/// thread-safe. Stopping (the destructor) never waits for a delay to end, nor for a
+/// client that does not read; it waits only for handlers already running, so handlers
+/// must not block: answer Reply::after() instead of sleeping.
 class WebhookServer {
  public:
+  /// What answers a request; called on the connection's own thread, possibly on several
+  /// threads at once.
   using Handler = std::function<Reply(const ReceivedRequest&)>;
 
-  // Listening on 127.0.0.1 on a free port when it returns.
+  /// Starts the server: listening on 127.0.0.1 on a free port when it returns. Throws
+  /// std::system_error when it cannot.
   WebhookServer() {
     stop_fd_ = ::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (stop_fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
@@ -177,18 +206,20 @@ class WebhookServer {
   WebhookServer(const WebhookServer&) = delete;
   WebhookServer& operator=(const WebhookServer&) = delete;
 
+  /// Stops the server (stop()).
   ~WebhookServer() {
     stop();
     ::close(listen_fd_);
     ::close(stop_fd_);
   }
 
-  // Requests for `path` (the target without its query), any method, go to `handler`.
-  // A later route for the same method and path replaces the earlier one.
+  /// Routes requests for `path` (the target without its query), any method, to
+  /// `handler`. A later route for the same method and path replaces the earlier one.
   WebhookServer& on(std::string path, Handler handler) {
     return on(std::string(), std::move(path), std::move(handler));
   }
-  // Only `method` ("GET", "POST"...); other methods on a path that has routes get 405.
+  /// Routes requests for `path` with this `method` ("GET", "POST"...) to `handler`; it
+  /// wins over a route for any method. Other methods on a path that has routes get 405.
   WebhookServer& on(std::string method, std::string path, Handler handler) {
     std::lock_guard<std::mutex> lock(mutex_);
     for (auto& route : routes_)
@@ -199,27 +230,32 @@ class WebhookServer {
     routes_.push_back(Route{std::move(method), std::move(path), std::move(handler)});
     return *this;
   }
-  // The same answer to every request for `path`.
+  /// The same answer to every request for `path`, any method.
   WebhookServer& on(std::string path, Reply reply) {
     return on(std::move(path),
               [reply = std::move(reply)](const ReceivedRequest&) { return reply; });
   }
+  /// The same answer to every request for `path` with this `method`.
   WebhookServer& on(std::string method, std::string path, Reply reply) {
     return on(std::move(method), std::move(path),
               [reply = std::move(reply)](const ReceivedRequest&) { return reply; });
   }
 
+  /// The port it listens on.
   std::uint16_t port() const noexcept { return port_; }
+  /// "http://127.0.0.1:<port>".
   std::string base_url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  /// base_url() followed by `path_and_query` ("/multiply?x=1").
   std::string url(std::string_view path_and_query) const {
     return base_url() + std::string(path_and_query);
   }
 
-  // Every request read so far, in the order they were read (routed or not).
+  /// Every request read so far, in the order they were read (routed or not).
   std::vector<ReceivedRequest> requests() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return received_;
   }
+  /// The requests read so far for this path (the target without its query), in order.
   std::vector<ReceivedRequest> requests(std::string_view path) const {
     std::lock_guard<std::mutex> lock(mutex_);
     std::vector<ReceivedRequest> out;
@@ -227,23 +263,25 @@ class WebhookServer {
       if (r.path == path) out.push_back(r);
     return out;
   }
+  /// How many requests were read so far.
   std::size_t request_count() const {
     std::lock_guard<std::mutex> lock(mutex_);
     return received_.size();
   }
+  /// Forgets the requests read so far.
   void clear_requests() {
     std::lock_guard<std::mutex> lock(mutex_);
     received_.clear();
   }
-  // For calls whose result the test does not wait for (fire and forget): true once
-  // `count` requests arrived, false if `timeout` passed first.
+  /// Waits for requests of calls whose result the test does not wait for (fire and
+  /// forget): true once `count` requests arrived, false if `timeout` passed first.
   bool wait_for_requests(std::size_t count, std::chrono::milliseconds timeout) const {
     std::unique_lock<std::mutex> lock(mutex_);
     return arrived_.wait_for(lock, timeout, [&] { return received_.size() >= count; });
   }
 
-  // Stops accepting, cuts delays short, closes connections, and joins every thread.
-  // Idempotent; the destructor calls it.
+  /// Stops accepting, cuts delays short, closes connections, and joins every thread.
+  /// Idempotent; the destructor calls it.
   void stop() {
     if (stopped_.exchange(true)) return;
     const std::uint64_t one = 1;

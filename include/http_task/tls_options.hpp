@@ -6,14 +6,17 @@
 
 namespace http_task {
 
+/// TLS settings of a Client (ClientOptions::tls); docs/https-h2.md.
 struct TlsOptions {
-  bool verify_peer = true;  // the certificate chain and the host name
-  std::string ca_file;      // PEM bundle to trust instead of the system's
-  std::string ca_path;      // directory of hashed CA certificates
-  std::string client_cert;  // PEM client certificate, for mutual TLS
-  std::string client_key;   // its private key (PEM)
-  std::string client_key_password;
-  bool https_only = false;  // refuse http:// URLs and redirects to them
+  bool verify_peer = true;          ///< Verify the certificate chain and the host name.
+  std::string ca_file;              ///< Path of a PEM bundle to trust instead of libcurl's default.
+  std::string ca_path;              ///< Path of a directory of hashed CA certificates to trust.
+  std::string client_cert;          ///< Path of a PEM client certificate, for mutual TLS.
+  std::string client_key;           ///< Path of the client certificate's private key (PEM).
+  std::string client_key_password;  ///< The private key's passphrase, when it has one.
+
+  /// Refuse http:// URLs (RequestError) and redirects to them (TransportError).
+  bool https_only = false;
 };
 
 }  // namespace http_task

@@ -17,44 +17,70 @@
 
 namespace http_task {
 
+/// A webhook endpoint, as Celery's `celery.task.http.URL`: its calls return the future
+/// of the answer's retval.
+///
+/// A URL holds its address, the Client its calls go through (by reference: that Client
+/// must outlive every use of the URL; the calls themselves may outlive both), an
+/// optional Dispatcher and default CallOptions. Starting calls is const and thread-safe;
+/// set_options() is not, so set options before sharing a URL between threads.
+///
+/// No call method throws for a bad call: a URL that is not http(s), an invalid method or
+/// header, arguments that are not UTF-8 or a full queue end the call with RequestError
+/// through its result. The result is read as `T` (default Json) by AsyncResult::get(),
+/// which throws the call's error: RemoteExecuteError, HttpError, InvalidResponseError,
+/// TransportError, TimeoutError, CancelledError or RequestError.
 class URL {
  public:
-  // Calls go through default_client(), which is created at the first call.
+  /// A URL whose calls go through default_client(), which is created at the first call.
   explicit URL(std::string url) : url_(std::move(url)) {}
+  /// A URL whose calls go through `client` (which must outlive every use of it), prepared and
+  /// decoded by `dispatcher` (null: the Celery webhook protocol).
   URL(std::string url, Client& client, std::shared_ptr<const Dispatcher> dispatcher = nullptr)
       : url_(std::move(url)), client_(&client), dispatcher_(std::move(dispatcher)) {}
 
+  /// The URL as given.
   const std::string& str() const noexcept { return url_; }
+  /// The Client its calls go through (default_client() unless one was given).
   Client& client() const { return client_ ? *client_ : default_client(); }
 
-  // Options for every call through this URL (every field of CallOptions: timeouts,
-  // redirects, headers, retry policy, idempotence, signer); a call's own options
-  // override them field by field, and its headers replace headers of the same name.
+  /// Sets the options for every call through this URL (every field of CallOptions:
+  /// timeouts, redirects, headers, retry policy, idempotence, signer, Unix socket); a
+  /// call's own options override them field by field, and its headers replace headers of
+  /// the same name. Not thread-safe: set them before starting calls from other threads.
   URL& set_options(CallOptions options) {
     options_ = std::move(options);
     return *this;
   }
+  /// The options set by set_options().
   const CallOptions& options() const noexcept { return options_; }
 
+  /// Calls the webhook with GET, the arguments in the query string.
   template <class T = Json>
   AsyncResult<T> get_async(Params params = {}, CallOptions options = {}) const {
     return dispatch<T>("GET", std::move(params), std::move(options));
   }
 
+  /// Calls the webhook with POST, the arguments in a form body
+  /// (application/x-www-form-urlencoded). POST is not retried unless options say it is
+  /// idempotent.
   template <class T = Json>
   AsyncResult<T> post_async(Params params = {}, CallOptions options = {}) const {
     return dispatch<T>("POST", std::move(params), std::move(options));
   }
 
-  // Sends body as "Content-Type: application/json" (the exact bytes of body.dump()); the
-  // answer is decoded as any other call's (the Celery webhook protocol, or the URL's
-  // Dispatcher). POST is not retried unless options say it is idempotent.
+  /// Calls the webhook with POST and a JSON body.
+  ///
+  /// Sends body as "Content-Type: application/json" (the exact bytes of body.dump()); the
+  /// answer is decoded as any other call's (the Celery webhook protocol, or the URL's
+  /// Dispatcher). POST is not retried unless options say it is idempotent.
   template <class T = Json>
   AsyncResult<T> post_json(Json body, CallOptions options = {}) const {
     return dispatch_json<T>("POST", std::move(body), std::move(options));
   }
 
-  // A JSON body with any method but HEAD (PUT, PATCH, DELETE...); params go in the query.
+  /// Calls the webhook with a JSON body and any method but HEAD (PUT, PATCH, DELETE...);
+  /// params go in the query string. HEAD ends in RequestError.
   template <class T = Json>
   AsyncResult<T> dispatch_json(std::string method, Json body, CallOptions options = {},
                                Params params = {}) const {
@@ -63,8 +89,8 @@ class URL {
     return client().dispatch<T>(std::move(request), dispatcher_);
   }
 
-  // Any method, sent as written: arguments go in the query string, or in a form
-  // body for POST, PUT and PATCH.
+  /// Calls the webhook with any method, sent as written: arguments go in the query
+  /// string, or in a form body for POST, PUT and PATCH (method_has_body()).
   template <class T = Json>
   AsyncResult<T> dispatch(std::string method, Params params = {}, CallOptions options = {}) const {
     if (dispatcher_) {

@@ -23,18 +23,23 @@
 
 namespace http_task {
 
-// What when_any() gives: every input, and which one finished first.
+/// What when_any() gives: every input, and which one finished first. Move-only.
 template <class T>
 struct WhenAnyResult {
+  /// The #index when there were no inputs.
   static constexpr std::size_t npos = static_cast<std::size_t>(-1);
 
+  /// No inputs: #index is npos.
   WhenAnyResult() = default;
+  /// Input `i` of `r` finished first.
   WhenAnyResult(std::size_t i, std::vector<AsyncResult<T>> r) : index(i), results(std::move(r)) {}
+  /// Moves the inputs.
   WhenAnyResult(WhenAnyResult&&) noexcept = default;
+  /// Moves the inputs.
   WhenAnyResult& operator=(WhenAnyResult&&) noexcept = default;
 
-  std::size_t index = npos;  // npos only when there were no inputs
-  std::vector<AsyncResult<T>> results;
+  std::size_t index = npos;  ///< Which input finished first; npos only when there were none.
+  std::vector<AsyncResult<T>> results;  ///< Every input, in the order given.
 };
 
 namespace detail {
@@ -68,10 +73,13 @@ void cancel_inputs_with(ValueState<U>& out, const std::shared_ptr<FanIn<T>>& fan
 
 }  // namespace detail
 
-// Completes once every input has finished, with all of them, in order, each holding
-// its own value or error (the combined result itself fails only when cancelled).
-// Empty input: ready at once. Throws std::future_error for an invalid (empty) input.
-// cancel() on the combined result cancels every input still running.
+/// Completes once every input has finished, with all of them, in order, each holding
+/// its own value or error (the combined result itself fails only when cancelled).
+///
+/// Empty input: ready at once. Throws std::future_error for an invalid (empty) input.
+/// cancel() on the combined result cancels every input still running. The combined
+/// result continues (then(), co_await) on the first input's executor. No thread waits:
+/// the last input to finish completes it.
 template <class T>
 AsyncResult<std::vector<AsyncResult<T>>> when_all(std::vector<AsyncResult<T>> results) {
   using Results = std::vector<AsyncResult<T>>;
@@ -93,7 +101,7 @@ AsyncResult<std::vector<AsyncResult<T>>> when_all(std::vector<AsyncResult<T>> re
   return detail::ResultAccess::make_typed<Results>(std::move(out));
 }
 
-// The same over a range of AsyncResult<T>, whose elements are moved from.
+/// The same over a range of `AsyncResult<T>`, whose elements are moved from.
 template <class It>
 auto when_all(It first, It last) {
   using Result = typename std::iterator_traits<It>::value_type;
@@ -101,10 +109,12 @@ auto when_all(It first, It last) {
       std::vector<Result>(std::make_move_iterator(first), std::make_move_iterator(last)));
 }
 
-// Completes as soon as one input finishes (value or error), with its index and all
-// the inputs; the others keep running (cancel them if they are no longer wanted).
-// Empty input: ready at once with index npos. cancel() on the combined result, before
-// it completed, cancels every input.
+/// Completes as soon as one input finishes (value or error), with its index and all
+/// the inputs; the others keep running (cancel them if they are no longer wanted).
+///
+/// Empty input: ready at once with index WhenAnyResult::npos. Throws std::future_error
+/// for an invalid (empty) input. cancel() on the combined result, before it completed,
+/// cancels every input. The combined result continues on the first input's executor.
 template <class T>
 AsyncResult<WhenAnyResult<T>> when_any(std::vector<AsyncResult<T>> results) {
   auto states = detail::states_of(results);
@@ -126,6 +136,7 @@ AsyncResult<WhenAnyResult<T>> when_any(std::vector<AsyncResult<T>> results) {
   return detail::ResultAccess::make_typed<WhenAnyResult<T>>(std::move(out));
 }
 
+/// The same over a range of `AsyncResult<T>`, whose elements are moved from.
 template <class It>
 auto when_any(It first, It last) {
   using Result = typename std::iterator_traits<It>::value_type;
