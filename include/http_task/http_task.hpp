@@ -9,6 +9,7 @@
 //   async_result.hpp, error.hpp               the future and what it can throw
 //   executor.hpp, when_all.hpp, coroutine.hpp where results continue
 //   webhook.hpp                               the other side: answers for C++ webhooks
+// For headers that only name the types: fwd.hpp.
 // Not included: standard_webhooks.hpp (request signing; needs libcrypto), testing.hpp
 // (an in-process webhook server for tests).
 #pragma once
@@ -21,6 +22,7 @@
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/executor.hpp>
+#include <http_task/fwd.hpp>  // first declarations must agree with the definitions
 #include <http_task/json.hpp>
 #include <http_task/params.hpp>
 #include <http_task/proxy_options.hpp>
