@@ -7,11 +7,8 @@
 
 #include "support/webhook_urls.hpp"
 
-#include <dirent.h>
-
 #include <atomic>
 #include <chrono>
-#include <fstream>
 #include <mutex>
 #include <set>
 #include <string>
@@ -33,26 +30,6 @@ bool ready_within(const R& result, std::chrono::milliseconds limit) {
   return result.ready();
 }
 
-// The ids of this process's threads (Linux: /proc/self/task).
-std::set<std::string> thread_ids() {
-  std::set<std::string> ids;
-  if (DIR* dir = ::opendir("/proc/self/task")) {
-    while (dirent* entry = ::readdir(dir))
-      if (entry->d_name[0] != '.') ids.insert(entry->d_name);
-    ::closedir(dir);
-  }
-  return ids;
-}
-
-// How often a thread of this process went to sleep (slept and was woken) so far.
-long sleeps_of(const std::string& tid) {
-  std::ifstream status("/proc/self/task/" + tid + "/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("voluntary_ctxt_switches:", 0) == 0) return std::stol(line.substr(24));
-  return -1;
-}
-
 }  // namespace
 
 TEST_CASE("a call nobody waits for is driven by the loop thread", "[driver]") {
@@ -66,27 +43,6 @@ TEST_CASE("a call nobody waits for is driven by the loop thread", "[driver]") {
   CHECK(ready_within(slow, 10s));
   CHECK(fast.get() == 20);
   CHECK(slow.get() == "slow");
-}
-
-// While a waiter drives, nothing can be left behind, so the loop thread has no reason
-// to wake. It used to check every millisecond: about 500 wake-ups for this one call.
-TEST_CASE("the loop thread sleeps while a waiting thread drives a slow call", "[driver]") {
-  const std::string url = server_url("/slow?ms=500");  // the server runs before the count
-  // A thread started and joined first: ThreadSanitizer starts a helper thread of its own
-  // with a process's first thread, which must not count as the Client's.
-  std::thread([] {}).join();
-  auto before = thread_ids();
-  Client client;
-  std::vector<std::string> started;
-  for (const auto& id : thread_ids())
-    if (!before.count(id)) started.push_back(id);
-  REQUIRE(started.size() == 1);  // the Client's own thread, and nothing else yet
-  const std::string loop_thread = started.front();
-  long sleeps_before = sleeps_of(loop_thread);
-  REQUIRE(sleeps_before >= 0);
-  CHECK(URL(url, client).get_async<std::string>().get() == "slow");
-  long woken = sleeps_of(loop_thread) - sleeps_before;
-  CHECK(woken < 50);
 }
 
 TEST_CASE("a waiting thread runs the loop, and the log hook, itself", "[driver]") {

@@ -181,37 +181,58 @@ void build_value(rapidjson::Value& out, const T& v, BuildAllocator& a, const Jso
   }
 }
 
+// An iterator over the elements or members of its owner, by index: read(owner, i) makes
+// what it yields, a Json that refers into the owner. The iterator holds the owner, so
+// what it yields stays valid on its own.
+template <class Value, Value (*read)(const Json&, rapidjson::SizeType)>
+class JsonIndexIterator {
+ public:
+  using iterator_category = std::forward_iterator_tag;
+  using value_type = Value;
+  using difference_type = std::ptrdiff_t;
+  using pointer = void;
+  using reference = Value;
+
+  JsonIndexIterator() = default;
+  JsonIndexIterator(const Json* owner, rapidjson::SizeType i) : owner_(owner), i_(i) {}
+  Value operator*() const { return read(*owner_, i_); }
+  JsonIndexIterator& operator++() {
+    ++i_;
+    return *this;
+  }
+  JsonIndexIterator operator++(int) {
+    JsonIndexIterator old = *this;
+    ++i_;
+    return old;
+  }
+  friend bool operator==(const JsonIndexIterator& x, const JsonIndexIterator& y) {
+    return x.i_ == y.i_;
+  }
+  friend bool operator!=(const JsonIndexIterator& x, const JsonIndexIterator& y) {
+    return x.i_ != y.i_;
+  }
+
+ private:
+  const Json* owner_ = nullptr;
+  rapidjson::SizeType i_ = 0;
+};
+
+// The i-th element of an array.
+inline Json json_element_at(const Json& owner, rapidjson::SizeType i) {
+  return JsonAccess::alias(owner, owner.value()[i]);
+}
+
+// The i-th member of an object: its name and its value.
+inline std::pair<std::string_view, Json> json_item_at(const Json& owner, rapidjson::SizeType i) {
+  const auto member = owner.value().MemberBegin() + i;
+  return {std::string_view(member->name.GetString(), member->name.GetStringLength()),
+          JsonAccess::alias(owner, member->value)};
+}
+
 // A Json that refers to one element of an array or one member of an object of its owner.
-// The iterators hold the owner, so what they yield stays valid on its own.
 class JsonElements {
  public:
-  class iterator {
-   public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = Json;
-    using difference_type = std::ptrdiff_t;
-    using pointer = void;
-    using reference = Json;
-
-    iterator() = default;
-    iterator(const Json* owner, rapidjson::SizeType i) : owner_(owner), i_(i) {}
-    Json operator*() const { return JsonAccess::alias(*owner_, owner_->value()[i_]); }
-    iterator& operator++() {
-      ++i_;
-      return *this;
-    }
-    iterator operator++(int) {
-      iterator old = *this;
-      ++i_;
-      return old;
-    }
-    friend bool operator==(const iterator& x, const iterator& y) { return x.i_ == y.i_; }
-    friend bool operator!=(const iterator& x, const iterator& y) { return x.i_ != y.i_; }
-
-   private:
-    const Json* owner_ = nullptr;
-    rapidjson::SizeType i_ = 0;
-  };
+  using iterator = JsonIndexIterator<Json, &json_element_at>;
 
   explicit JsonElements(Json owner) : owner_(std::move(owner)) {}
   iterator begin() const { return iterator(&owner_, 0); }
@@ -225,37 +246,7 @@ class JsonElements {
 class JsonItems {
  public:
   using Item = std::pair<std::string_view, Json>;
-  class iterator {
-   public:
-    using iterator_category = std::forward_iterator_tag;
-    using value_type = Item;
-    using difference_type = std::ptrdiff_t;
-    using pointer = void;
-    using reference = Item;
-
-    iterator() = default;
-    iterator(const Json* owner, rapidjson::SizeType i) : owner_(owner), i_(i) {}
-    Item operator*() const {
-      const auto member = owner_->value().MemberBegin() + i_;
-      return Item(std::string_view(member->name.GetString(), member->name.GetStringLength()),
-                  JsonAccess::alias(*owner_, member->value));
-    }
-    iterator& operator++() {
-      ++i_;
-      return *this;
-    }
-    iterator operator++(int) {
-      iterator old = *this;
-      ++i_;
-      return old;
-    }
-    friend bool operator==(const iterator& x, const iterator& y) { return x.i_ == y.i_; }
-    friend bool operator!=(const iterator& x, const iterator& y) { return x.i_ != y.i_; }
-
-   private:
-    const Json* owner_ = nullptr;
-    rapidjson::SizeType i_ = 0;
-  };
+  using iterator = JsonIndexIterator<Item, &json_item_at>;
 
   explicit JsonItems(Json owner) : owner_(std::move(owner)) {}
   iterator begin() const { return iterator(&owner_, 0); }
