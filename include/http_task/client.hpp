@@ -27,6 +27,7 @@
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/executor.hpp>
+#include <http_task/origin_stats.hpp>
 #include <http_task/params.hpp>
 #include <http_task/request.hpp>
 
@@ -40,8 +41,10 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace http_task {
 
@@ -145,6 +148,22 @@ class Client {
   int native_handle() const noexcept { return loop_->fd(); }
   std::chrono::milliseconds next_timeout() const {
     return std::chrono::milliseconds(completions_->has_pending() ? 0 : loop_->next_timeout_ms());
+  }
+
+  /// Statistics of every origin this Client has called, in the order first called
+  /// (docs/per-origin.md). Empty unless ClientOptions::origin_stats or
+  /// circuit_breaker.enabled is set. Thread-safe, also while calls run.
+  std::vector<OriginStats> origin_stats() const {
+    if (!loop_ || forked_away()) return {};
+    return loop_->origins().stats();
+  }
+
+  /// The circuit breaker state of the origin of `url` (a URL or "scheme://host:port";
+  /// unix_socket: the socket its calls go through, if any). Closed for an origin never
+  /// called, or when the breaker is off. Thread-safe.
+  CircuitState circuit_state(std::string_view url, std::string_view unix_socket = {}) const {
+    if (!loop_ || forked_away()) return CircuitState::closed;
+    return loop_->origins().state(url, unix_socket);
   }
 
   // The general form of a call (Celery's HttpDispatchTask): method, URL, arguments,

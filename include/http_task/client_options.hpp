@@ -2,6 +2,7 @@
 #pragma once
 
 #include <http_task/address_guard.hpp>
+#include <http_task/circuit_breaker.hpp>
 #include <http_task/executor.hpp>
 #include <http_task/json.hpp>
 #include <http_task/proxy_options.hpp>
@@ -149,6 +150,13 @@ struct ClientOptions {
   // on a private network or loopback); where the proxy connects is then the proxy's to
   // restrict.
   ProxyOptions proxy;
+  /// Per-origin circuit breaker (http_task/circuit_breaker.hpp, docs/per-origin.md); off
+  /// by default.
+  CircuitBreakerOptions circuit_breaker;
+  /// Per-origin statistics, read with Client::origin_stats() (docs/per-origin.md); off by
+  /// default. The circuit breaker keeps them too.
+  bool origin_stats = false;
+
   // Calls connect to this Unix domain socket instead of the URL's host and port; the URL
   // still names the Host header and path ("http://localhost/hook"). CallOptions can set
   // or clear it per call. The address guard lets Unix sockets through: the path comes

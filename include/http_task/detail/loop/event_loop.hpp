@@ -45,6 +45,7 @@
 #include <http_task/detail/loop/owned_fd.hpp>
 #include <http_task/detail/loop/shared_cache.hpp>
 #include <http_task/detail/loop/transfer.hpp>
+#include <http_task/detail/policy/origin_table.hpp>
 #include <http_task/error.hpp>
 #include <http_task/version.hpp>
 
@@ -106,6 +107,10 @@ class EventLoop final : public Driver::Engine {
   }
 
   const std::shared_ptr<Inbox>& inbox() const noexcept { return inbox_; }
+
+  // Per-origin policies: stats() and state() from any thread, trip() from the loop's.
+  OriginTable& origins() noexcept { return origins_; }
+  const OriginTable& origins() const noexcept { return origins_; }
 
   // For hosting the loop in another event loop: this epoll descriptor turns readable
   // when a turn has work; next_timeout_ms() (-1: none) says when one is due anyway.
@@ -232,6 +237,11 @@ class EventLoop final : public Driver::Engine {
   }
 
   void start_attempt(std::shared_ptr<Transfer> call) {
+    // Hook: per-origin policies (origin_table.hpp); the circuit breaker may refuse here.
+    if (origins_.on() && !origins_.admit(*call, Clock::now())) {
+      retire(*call);
+      return;
+    }
     MultiShard* shard = nullptr;
     try {
       reserve_turn_lists(1);  // for an origin route() may add
@@ -435,6 +445,8 @@ class EventLoop final : public Driver::Engine {
       const bool wrong_version = rc == CURLE_OK && answered_below_h2(shard, easy);
       auto [keep, handle] = detach(call);
       remove(*handle);
+      // Hook: per-origin policies (origin_table.hpp) count the attempt's outcome.
+      if (origins_.on()) origins_.attempt_ended(call, rc, Clock::now());
       if (call.ready()) {  // cancelled while the answer arrived
         retire(call);
       } else if (wrong_version) {
@@ -637,6 +649,8 @@ class EventLoop final : public Driver::Engine {
     if (call.retired) return;
     call.retired = true;
     inbox_->call_retired();
+    // Hook: per-origin policies (origin_table.hpp) count the call's result.
+    if (origins_.on()) origins_.retired(call, Clock::now());
     if (call.watch_settled.exchange(true, std::memory_order_acq_rel)) inbox_->unwatch();
     if (options_.on_call_finished) {
       try {
@@ -916,6 +930,7 @@ class EventLoop final : public Driver::Engine {
       TransportError(CURLE_OUT_OF_MEMORY, "Out of memory in the event loop"));
   std::vector<std::shared_ptr<Transfer>> active_;
   HandlePool handles_{Clock::now()};  // the idle easy handles
+  OriginTable origins_{options_};     // per-origin circuit breaker and statistics
   std::vector<Waiting> retries_;      // a min-heap on due
   std::mt19937_64 random_{std::random_device{}()};
   std::vector<Inbox::Command> commands_;
