@@ -152,7 +152,8 @@ class Client {
 
   /// Statistics of every origin this Client has called, in the order first called
   /// (docs/per-origin.md). Empty unless ClientOptions::origin_stats or
-  /// circuit_breaker.enabled is set. Thread-safe, also while calls run.
+  /// circuit_breaker.enabled is set (or the loop opened a breaker itself, for a 410 Gone
+  /// answer). Thread-safe, also while calls run.
   std::vector<OriginStats> origin_stats() const {
     if (!loop_ || forked_away()) return {};
     return loop_->origins().stats();
