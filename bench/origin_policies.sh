@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Whether the circuit breaker and per-origin statistics cost anything: http_task's
+# bench_clients against the benchmark's nginx, with both off and both on, in back-to-back
+# pairs (order alternating) at 16 and 1024 calls in flight, in one run. Prints each run's
+# JSON line, then per concurrency the median req/s and CPU us/call of each, and on/off.
+#
+# usage: bench/origin_policies.sh [--pairs N] [--seconds S] [--build-dir DIR]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir="$root/build/bench"
+pairs=5
+seconds=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --pairs) pairs=$2; shift ;;
+    --seconds) seconds=$2; shift ;;
+    --build-dir) build_dir=$2; shift ;;
+    *) echo "usage: $0 [--pairs N] [--seconds S] [--build-dir DIR]" >&2; exit 2 ;;
+  esac
+  shift
+done
+cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DHTTP_TASK_BUILD_BENCH=ON -DHTTP_TASK_BUILD_TESTS=OFF -DHTTP_TASK_BUILD_EXAMPLES=OFF \
+  -DHTTP_TASK_INSTALL=OFF >/dev/null
+cmake --build "$build_dir" --target bench_clients >/dev/null
+clients_bin="$build_dir/bench/bench_clients"
+echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
+
+ulimit -n "$(ulimit -Hn)"
+work=$(mktemp -d /tmp/http_task_policies.XXXXXX)
+nginx_pid=""
+cleanup() {
+  [ -n "$nginx_pid" ] && { kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -e "s#@DIR@#$work#g; s#@FAST_PORT@#$port#g; s#@LOAD_ECHO@#load_module $echo_module;#" \
+  "$root/bench/nginx.conf.in" >"$work/nginx.conf"
+nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log" &
+nginx_pid=$!
+for _ in $(seq 50); do
+  curl -sf "http://127.0.0.1:$port/multiply" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+results="$work/results.jsonl"
+for c in 16 1024; do
+  for i in $(seq "$pairs"); do
+    order=(off on)
+    [ $((i % 2)) -eq 0 ] && order=(on off)
+    for policies in "${order[@]}"; do
+      line=$("$clients_bin" --client http_task --url "http://127.0.0.1:$port/multiply" \
+        --method GET --concurrency "$c" --seconds "$seconds" --origin-policies "$policies")
+      echo "{\"policies\":\"$policies\",${line#\{}" | tee -a "$results"
+    done
+  done
+done
+python3 - "$results" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+for c in sorted({r["concurrency"] for r in rows}):
+    med = {}
+    for p in ("off", "on"):
+        rs = [r for r in rows if r["concurrency"] == c and r["policies"] == p]
+        med[p] = (statistics.median(r["req_per_s"] for r in rs),
+                  statistics.median(r["cpu_us_per_call"] for r in rs))
+    print(f"{c:5d} in flight: off {med['off'][0]:9.0f} req/s {med['off'][1]:6.2f} us/call | "
+          f"on {med['on'][0]:9.0f} req/s {med['on'][1]:6.2f} us/call | "
+          f"on/off req/s {med['on'][0] / med['off'][0]:.3f}, cpu {med['on'][1] / med['off'][1]:.3f}")
+PY
