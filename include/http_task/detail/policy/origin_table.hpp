@@ -118,10 +118,15 @@ class OriginTable {
   // Loop: opens the breaker of the origin of `url` (a URL or "scheme://host:port") until
   // `until`, whatever its state, also with ClientOptions::circuit_breaker off: calls to
   // it end with CircuitOpenError until then, and the first one after it is the probe.
-  void trip(std::string_view url, Clock::time_point until, std::string_view unix_socket = {}) {
-    on_ = true;
-    const std::size_t i = find_or_add(url, unix_socket);
-    if (!origins_[i]->overflow) origins_[i]->breaker.trip(until);
+  // Out of memory for a new origin, nothing is opened.
+  void trip(std::string_view url, Clock::time_point until,
+            std::string_view unix_socket = {}) noexcept {
+    try {
+      const std::size_t i = find_or_add(url, unix_socket);
+      on_ = true;
+      if (!origins_[i]->overflow) origins_[i]->breaker.trip(until);
+    } catch (...) {
+    }
   }
 
   // Any thread.
