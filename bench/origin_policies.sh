@@ -82,8 +82,8 @@ if command -v valgrind >/dev/null; then
   variants=(off on)
   [ -n "$baseline" ] && variants=(base off on)
   for c in 16 1024; do
-    small=$((c < 500 ? 500 : 2 * c))
-    large=$((small + 1000))
+    small=$((c < 1000 ? 1000 : 2 * c))
+    large=$((small + (c < 1000 ? 2000 : 2 * c)))
     for v in "${variants[@]}"; do
       bin=$clients_bin
       flags=(--origin-policies "$v")
