@@ -70,11 +70,12 @@ struct Config {
   std::string url;  // without the query: the clients add x=6&y=7
   bool post = false;
   int concurrency = 1;
-  long calls = 0;            // > 0: exactly this many calls
-  double seconds = 0.0;      // otherwise: start calls for this long, then drain
-  long receive_buffer = -1;  // http_task: ClientOptions::receive_buffer_size (-1: its default)
-  double heap_at = 0.0;      // > 0: the heap snapshot's time (seconds after the start)
-  std::string ca_file;       // https: the CA every client verifies the server against
+  long calls = 0;                // > 0: exactly this many calls
+  double seconds = 0.0;          // otherwise: start calls for this long, then drain
+  long receive_buffer = -1;      // http_task: ClientOptions::receive_buffer_size (-1: its default)
+  double heap_at = 0.0;          // > 0: the heap snapshot's time (seconds after the start)
+  std::string ca_file;           // https: the CA every client verifies the server against
+  bool origin_policies = false;  // http_task: circuit breaker and per-origin statistics on
 };
 
 // Hands out the right to start one more call: a fixed count, or until a deadline.
@@ -227,6 +228,9 @@ http_task::ClientOptions http_task_options(const Config& c) {
   options.connect_timeout = std::chrono::seconds(60);  // as configure() gives the others
   options.timeout = std::chrono::seconds(120);
   options.tls.ca_file = c.ca_file;
+  // Breaker on with defaults that never open against a healthy server, statistics on.
+  options.circuit_breaker.enabled = c.origin_policies;
+  options.origin_stats = c.origin_policies;
   return options;
 }
 
@@ -619,13 +623,14 @@ CpuTime cpu_seconds() {
 }
 
 [[noreturn]] void usage() {
-  std::fprintf(stderr,
-               "usage: bench_clients --client "
-               "http_task|http_task_then|http_task_inline|http_task_pool|raw_epoll|raw_poll|"
-               "threads|cpr_model|cpr_defaults|"
-               "sequential "
-               "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
-               "[--receive-buffer BYTES] [--heap-at S] [--ca-file PEM]\n");
+  std::fprintf(
+      stderr,
+      "usage: bench_clients --client "
+      "http_task|http_task_then|http_task_inline|http_task_pool|raw_epoll|raw_poll|"
+      "threads|cpr_model|cpr_defaults|"
+      "sequential "
+      "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
+      "[--receive-buffer BYTES] [--heap-at S] [--ca-file PEM] [--origin-policies on|off]\n");
   std::exit(2);
 }
 
@@ -655,6 +660,8 @@ int main(int argc, char** argv) {
       c.heap_at = std::atof(v.c_str());
     else if (a == "--ca-file")
       c.ca_file = v;
+    else if (a == "--origin-policies")
+      c.origin_policies = (v == "on");
     else
       usage();
   }

@@ -27,6 +27,7 @@
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/executor.hpp>
+#include <http_task/origin_stats.hpp>
 #include <http_task/params.hpp>
 #include <http_task/request.hpp>
 
@@ -40,8 +41,10 @@
 #include <memory>
 #include <new>
 #include <stdexcept>
+#include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 namespace http_task {
 
@@ -174,6 +177,23 @@ class Client {
   /// native_handle()).
   std::chrono::milliseconds next_timeout() const {
     return std::chrono::milliseconds(completions_->has_pending() ? 0 : loop_->next_timeout_ms());
+  }
+
+  /// Statistics of every origin this Client has called, in the order first called
+  /// (docs/per-origin.md). Empty unless ClientOptions::origin_stats or
+  /// circuit_breaker.enabled is set (or the loop opened a breaker itself, for a 410 Gone
+  /// answer). Thread-safe, also while calls run.
+  std::vector<OriginStats> origin_stats() const {
+    if (!loop_ || forked_away()) return {};
+    return loop_->origins().stats();
+  }
+
+  /// The circuit breaker state of the origin of `url` (a URL or "scheme://host:port";
+  /// unix_socket: the socket its calls go through, if any). Closed for an origin never
+  /// called, or when the breaker is off. Thread-safe.
+  CircuitState circuit_state(std::string_view url, std::string_view unix_socket = {}) const {
+    if (!loop_ || forked_away()) return CircuitState::closed;
+    return loop_->origins().state(url, unix_socket);
   }
 
   /// Starts a call in its general form (Celery's HttpDispatchTask): method, URL,

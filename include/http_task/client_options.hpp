@@ -2,6 +2,7 @@
 #pragma once
 
 #include <http_task/address_guard.hpp>
+#include <http_task/circuit_breaker.hpp>
 #include <http_task/executor.hpp>
 #include <http_task/json.hpp>
 #include <http_task/proxy_options.hpp>
@@ -177,6 +178,13 @@ struct ClientOptions {
   /// explicitly when it is on a private network or loopback); where the proxy connects
   /// is then the proxy's to restrict.
   ProxyOptions proxy;
+  /// Per-origin circuit breaker (http_task/circuit_breaker.hpp, docs/per-origin.md); off
+  /// by default.
+  CircuitBreakerOptions circuit_breaker;
+  /// Per-origin statistics, read with Client::origin_stats() (docs/per-origin.md); off by
+  /// default. The circuit breaker keeps them too.
+  bool origin_stats = false;
+
   /// A Unix domain socket that calls connect to instead of the URL's host and port;
   /// empty: none.
   ///

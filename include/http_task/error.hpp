@@ -4,6 +4,8 @@
 
 #include <curl/curl.h>
 
+#include <chrono>
+#include <cstdio>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -126,6 +128,39 @@ class BlockedAddressError : public TransportError {
 
  private:
   std::string address_;
+};
+
+/// The origin's circuit breaker was open (ClientOptions::circuit_breaker): the call ended
+/// at once and nothing was sent. origin() is the origin as the breaker keys it
+/// ("http://host:port"); retry_at() is when the breaker lets a probe call through, in the
+/// past when a probe is already under way (half-open). curl_code() is
+/// CURLE_COULDNT_CONNECT: no connection was tried.
+class CircuitOpenError : public TransportError {
+ public:
+  /// Names the origin and how long until the breaker lets a probe through.
+  CircuitOpenError(std::string origin, std::chrono::steady_clock::time_point retry_at)
+      : TransportError(CURLE_COULDNT_CONNECT, message(origin, retry_at)),
+        origin_(std::move(origin)),
+        retry_at_(retry_at) {}
+  /// The origin whose breaker refused the call.
+  const std::string& origin() const noexcept { return origin_; }
+  /// When the breaker lets the next probe through (steady clock).
+  std::chrono::steady_clock::time_point retry_at() const noexcept { return retry_at_; }
+
+ private:
+  static std::string message(const std::string& origin,
+                             std::chrono::steady_clock::time_point retry_at) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    retry_at - std::chrono::steady_clock::now())
+                    .count();
+    std::string m = "circuit breaker open for " + origin + ": ";
+    if (left <= 0) return m + "a probe call is under way";
+    char when[48];
+    std::snprintf(when, sizeof when, "next probe in %.3f s", static_cast<double>(left) / 1000.0);
+    return m + when;
+  }
+  std::string origin_;
+  std::chrono::steady_clock::time_point retry_at_;
 };
 
 /// The call was cancelled (AsyncResult::cancel()), or its Client was destroyed before

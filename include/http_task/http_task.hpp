@@ -16,6 +16,7 @@
 
 #include <http_task/address_guard.hpp>
 #include <http_task/async_result.hpp>
+#include <http_task/circuit_breaker.hpp>
 #include <http_task/client.hpp>
 #include <http_task/client_options.hpp>
 #include <http_task/coroutine.hpp>
@@ -24,6 +25,7 @@
 #include <http_task/executor.hpp>
 #include <http_task/fwd.hpp>  // first declarations must agree with the definitions
 #include <http_task/json.hpp>
+#include <http_task/origin_stats.hpp>
 #include <http_task/params.hpp>
 #include <http_task/proxy_options.hpp>
 #include <http_task/request.hpp>

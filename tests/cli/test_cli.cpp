@@ -441,6 +441,13 @@ void check_mixed_batch(const Run& r) {
                  ": 5 success, 1 remote_failure, 1 invalid_answer, 1 http_error, "
                  "1 transport_error, 1 timeout, 1 refused, 2 bad_line\n"));
   CHECK(std::regex_search(r.err, std::regex(R"(latency p50 [0-9.]+ ms, p99 [0-9.]+ ms)")));
+  // One line per origin: the refused URL and the bad lines reached none.
+  CHECK(std::regex_search(
+      r.err, std::regex(R"(\nhttp-task: origin http://127\.0\.0\.1:[0-9]+: 9 calls: 5 success, )"
+                        R"(1 remote_failure, 1 invalid_answer, 1 http_error, 1 timeout; )"
+                        R"(latency p50 [0-9.]+ ms, p90 [0-9.]+ ms, p99 [0-9.]+ ms\n)")));
+  CHECK(std::regex_search(r.err, std::regex(R"(\nhttp-task: origin http://127\.0\.0\.1:[0-9]+: )"
+                                            R"(1 call: 0 success, 1 transport_error; latency)")));
 }
 
 }  // namespace

@@ -2,6 +2,8 @@
 
 #include <http_task/error.hpp>
 
+#include <chrono>
+#include <string>
 #include <type_traits>
 
 using namespace http_task;
@@ -37,4 +39,21 @@ TEST_CASE("errors carry what the user needs", "[error]") {
 
   TimeoutError t(CURLE_OPERATION_TIMEDOUT, "Timeout was reached");
   CHECK(t.curl_code() == CURLE_OPERATION_TIMEDOUT);
+}
+
+TEST_CASE("CircuitOpenError names the origin and when the breaker lets a probe through",
+          "[error]") {
+  static_assert(std::is_base_of_v<TransportError, CircuitOpenError>);
+  const auto later = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  CircuitOpenError e("https://hooks.example.com:8443", later);
+  CHECK(e.origin() == "https://hooks.example.com:8443");
+  CHECK(e.retry_at() == later);
+  CHECK(e.curl_code() == CURLE_COULDNT_CONNECT);
+  const std::string what = e.what();
+  CHECK(what.find("https://hooks.example.com:8443") != std::string::npos);
+  CHECK(what.find("next probe in 29.") != std::string::npos);  // a moment under 30 s
+  const std::string probing =
+      CircuitOpenError("http://a", std::chrono::steady_clock::now() - std::chrono::seconds(1))
+          .what();
+  CHECK(probing.find("a probe call is under way") != std::string::npos);
 }

@@ -73,7 +73,8 @@ the calls finish ("line" is the input line number):
    "reason":"...","http_status":200,"ms":2.5}
 "error" is remote_failure, invalid_answer, http_error, transport_error, timeout,
 refused, cancelled or bad_line. A progress bar is drawn on stderr when it is a
-terminal; a summary (counts by outcome, p50/p99 latency) ends the batch.
+terminal; a summary (counts by outcome, p50/p99 latency), then a line per origin
+called (counts, p50/p90/p99 latency), ends the batch.
 
 Exit status:
   0  success (batch: every call succeeded)

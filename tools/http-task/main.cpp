@@ -209,7 +209,9 @@ int run_batch(const Options& o) {
   sigaction(SIGINT, &action, nullptr);
 
   FinishedQueue finished;  // declared before the Client: the loop thread uses it
-  http_task::Client client(client_options(o, finished));
+  http_task::ClientOptions options = client_options(o, finished);
+  options.origin_stats = true;  // the summary's lines per origin
+  http_task::Client client(std::move(options));
 
   struct InFlight {
     std::size_t line;
@@ -301,7 +303,7 @@ int run_batch(const Options& o) {
   }
 
   bar.finish(stats, elapsed());
-  if (!o.quiet) write_err(stats.summary(elapsed()));
+  if (!o.quiet) write_err(stats.summary(elapsed()) + origin_summary(client.origin_stats()));
   if (interrupted) {
     if (!o.quiet) {
       write_err("http-task: interrupted; " + std::to_string(jobs.size() - next) + " of " +

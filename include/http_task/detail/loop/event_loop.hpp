@@ -49,6 +49,7 @@
 #include <http_task/detail/loop/shard_set.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/detail/loop/transfer_setup.hpp>
+#include <http_task/detail/policy/origin_table.hpp>
 #include <http_task/error.hpp>
 
 #include <curl/curl.h>
@@ -94,6 +95,10 @@ class EventLoop final : public Driver::Engine {
   }
 
   const std::shared_ptr<Inbox>& inbox() const noexcept { return inbox_; }
+
+  // Per-origin policies: stats() and state() from any thread, trip() from the loop's.
+  OriginTable& origins() noexcept { return origins_; }
+  const OriginTable& origins() const noexcept { return origins_; }
 
   // For hosting the loop in another event loop: this epoll descriptor turns readable
   // when a turn has work; next_timeout_ms() (-1: none) says when one is due anyway.
@@ -188,6 +193,11 @@ class EventLoop final : public Driver::Engine {
   }
 
   void start_attempt(std::shared_ptr<Transfer> call) {
+    // Hook: per-origin policies (origin_table.hpp); the circuit breaker may refuse here.
+    if (origins_.on() && !origins_.admit(*call, Clock::now())) {
+      retire(*call);
+      return;
+    }
     MultiShard* shard = nullptr;
     try {
       shard = shards_.route(call->url);
@@ -256,6 +266,8 @@ class EventLoop final : public Driver::Engine {
       const bool wrong_version = rc == CURLE_OK && shards_.answered_below_h2(shard, easy);
       auto [keep, handle] = detach(call);
       shards_.remove(*handle);
+      // Hook: per-origin policies (origin_table.hpp) count the attempt's outcome.
+      if (origins_.on()) origins_.attempt_ended(call, rc, Clock::now());
       if (call.ready()) {  // cancelled while the answer arrived
         retire(call);
       } else if (wrong_version) {
@@ -348,6 +360,8 @@ class EventLoop final : public Driver::Engine {
     if (call.retired) return;
     call.retired = true;
     inbox_->call_retired();
+    // Hook: per-origin policies (origin_table.hpp) count the call's result.
+    if (origins_.on()) origins_.retired(call, Clock::now());
     if (call.watch_settled.exchange(true, std::memory_order_acq_rel)) inbox_->unwatch();
     if (options_.on_call_finished) {
       try {
@@ -422,6 +436,7 @@ class EventLoop final : public Driver::Engine {
   bool closing_ = false;
   HandlePool handles_{Clock::now()};  // the idle easy handles
   RetryQueue retries_;
+  OriginTable origins_{options_};  // per-origin circuit breaker and statistics
   std::vector<Inbox::Command> commands_;
   epoll_event events_[kMaxEvents];
 };

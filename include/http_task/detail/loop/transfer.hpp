@@ -188,6 +188,10 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   // whether the Inbox counts this call as watched.
   std::atomic<bool> watch_settled{false};
   long http_status = 0;
+  // Per-origin policies (detail/policy/origin_table.hpp): the call's origin there, set at
+  // its first attempt, and whether the attempt on the wire is its breaker's probe.
+  std::size_t origin = static_cast<std::size_t>(-1);
+  bool circuit_probe = false;
 
   // Per attempt; reset by begin_attempt(). The answer's bytes are in the EasyHandle.
   std::size_t max_response_bytes = 0;

@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Whether the circuit breaker and per-origin statistics cost anything: http_task's
+# bench_clients against the benchmark's nginx, with both off and both on, in back-to-back
+# pairs (order alternating) at 16 and 1024 calls in flight, in one run. Prints each run's
+# JSON line, then per concurrency the median req/s and CPU us/call of each, and on/off.
+# Timings on a shared machine swing: then user-space instructions per call (callgrind, the
+# difference between two call counts, as bench/run.sh takes them) are the stable figure.
+# --baseline BIN: a bench_clients built from another commit (main), run as "base" beside
+# "off" in the callgrind stage, so that off can be compared with no breaker code at all.
+#
+# usage: bench/origin_policies.sh [--pairs N] [--seconds S] [--build-dir DIR] [--baseline BIN]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir="$root/build/bench"
+baseline=""
+pairs=5
+seconds=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --pairs) pairs=$2; shift ;;
+    --seconds) seconds=$2; shift ;;
+    --build-dir) build_dir=$2; shift ;;
+    --baseline) baseline=$2; shift ;;
+    *) echo "usage: $0 [--pairs N] [--seconds S] [--build-dir DIR] [--baseline BIN]" >&2; exit 2 ;;
+  esac
+  shift
+done
+cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DHTTP_TASK_BUILD_BENCH=ON -DHTTP_TASK_BUILD_TESTS=OFF -DHTTP_TASK_BUILD_EXAMPLES=OFF \
+  -DHTTP_TASK_INSTALL=OFF >/dev/null
+cmake --build "$build_dir" --target bench_clients >/dev/null
+clients_bin="$build_dir/bench/bench_clients"
+echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
+
+ulimit -n "$(ulimit -Hn)"
+work=$(mktemp -d /tmp/http_task_policies.XXXXXX)
+nginx_pid=""
+cleanup() {
+  [ -n "$nginx_pid" ] && { kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -e "s#@DIR@#$work#g; s#@FAST_PORT@#$port#g; s#@LOAD_ECHO@#load_module $echo_module;#" \
+  "$root/bench/nginx.conf.in" >"$work/nginx.conf"
+nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log" &
+nginx_pid=$!
+for _ in $(seq 50); do
+  curl -sf "http://127.0.0.1:$port/multiply" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+results="$work/results.jsonl"
+for c in 16 1024; do
+  for i in $(seq "$pairs"); do
+    order=(off on)
+    [ $((i % 2)) -eq 0 ] && order=(on off)
+    for policies in "${order[@]}"; do
+      line=$("$clients_bin" --client http_task --url "http://127.0.0.1:$port/multiply" \
+        --method GET --concurrency "$c" --seconds "$seconds" --origin-policies "$policies")
+      echo "{\"policies\":\"$policies\",${line#\{}" | tee -a "$results"
+    done
+  done
+done
+python3 - "$results" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+for c in sorted({r["concurrency"] for r in rows}):
+    med = {}
+    for p in ("off", "on"):
+        rs = [r for r in rows if r["concurrency"] == c and r["policies"] == p]
+        med[p] = (statistics.median(r["req_per_s"] for r in rs),
+                  statistics.median(r["cpu_us_per_call"] for r in rs))
+    print(f"{c:5d} in flight: off {med['off'][0]:9.0f} req/s {med['off'][1]:6.2f} us/call | "
+          f"on {med['on'][0]:9.0f} req/s {med['on'][1]:6.2f} us/call | "
+          f"on/off req/s {med['on'][0] / med['off'][0]:.3f}, cpu {med['on'][1] / med['off'][1]:.3f}")
+PY
+
+# Instructions per call, one run at a time.
+if command -v valgrind >/dev/null; then
+  url="http://127.0.0.1:$port/multiply"
+  variants=(off on)
+  [ -n "$baseline" ] && variants=(base off on)
+  for c in 16 1024; do
+    small=$((c < 1000 ? 1000 : 2 * c))
+    large=$((small + (c < 1000 ? 2000 : 2 * c)))
+    for v in "${variants[@]}"; do
+      bin=$clients_bin
+      flags=(--origin-policies "$v")
+      [ "$v" = base ] && bin=$baseline && flags=()
+      for n in $small $large; do
+        valgrind --tool=callgrind --callgrind-out-file=/dev/null "$bin" --client http_task \
+          --url "$url" --concurrency "$c" --calls "$n" "${flags[@]}" >/dev/null 2>"$work/cg_$n.log" || true
+      done
+      ir_small=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg_$small.log")
+      ir_large=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg_$large.log")
+      echo "$c in flight, $v: $(((ir_large - ir_small) / (large - small))) instructions per call"
+    done
+  done
+fi
