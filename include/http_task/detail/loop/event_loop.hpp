@@ -7,14 +7,16 @@
 //
 // Out of memory: every call completes, whatever allocation fails. A call the loop
 // holds sits in exactly one of: a command (commands_, the Inbox's queue), active_
-// (on the wire), retries_ (waiting for its retry); and every move between them either
-// cannot allocate or fails the call. The sites, and why each is safe:
+// (on the wire), retries_ (waiting for its retry), an origin's held calls (router_,
+// waiting for the origin's protocol); and every move between them either cannot
+// allocate or fails the call. The sites, and why each is safe:
 //   - Inbox::push (another thread): counts the call only once it is queued; a throw
 //     reaches start_with(), which answers the call itself.
 //   - drain_inbox: swaps vectors, no allocation.
 //   - start_attempt: shards_ (add_shard) and the easy handle fail the call when they
-//     cannot be made; configure (URL, headers, signer) is caught and fails the call;
-//     active_ is reserved before the handle is given to libcurl.
+//     cannot be made; a call the router cannot hold is sent at once; configure (URL, headers,
+//     signer) is caught and fails the call; active_ is reserved before the handle is given to
+//     libcurl.
 //   - act: touched_ (and collecting_) are reserved to one slot per multi handle
 //     (reserve_turn_lists) before one is made.
 //   - collect_finished: the outcome (decoding, error words) is caught and replaced by
@@ -152,7 +154,13 @@ class EventLoop final : public Driver::Engine {
     });
     if (watch_failed_) fail_unwatched();
     collect_finished();
-    router_.settle();
+    // Held calls (origin_router.hpp): released once their origin's protocol is known,
+    // failed when their deadline passes first.
+    router_.settle([&](std::shared_ptr<Transfer> call) { start(std::move(call)); });
+    router_.expire(now, [&](Transfer& call) {
+      std::exception_ptr error = OriginRouter::past_deadline(call);
+      fail(call, error ? error : out_of_memory_);
+    });
     start_due_retries();
     if (inbox_woke || inbox_->self_posted()) drain_inbox(inbox_woke);
     drop_idle_shards();
@@ -179,6 +187,10 @@ class EventLoop final : public Driver::Engine {
     drain_inbox(true);
     for (auto& call : active_) call->cancel();
     for (auto& waiting : retries_) waiting.call->cancel();
+    router_.drop_held([&](Transfer& call) {  // held for their origin's protocol
+      call.cancel();
+      retire(call);
+    });
     while (!active_.empty()) abort(*active_.back());
     for (auto& waiting : retries_) retire(*waiting.call);
     retries_.clear();
@@ -203,6 +215,7 @@ class EventLoop final : public Driver::Engine {
       if (shard.timer) wake_by(*shard.timer);
     });
     if (!retries_.empty()) wake_by(retries_.front().due);
+    if (router_.next_deadline()) wake_by(*router_.next_deadline());  // a held call's
     if (auto due = handles_.trim_due(active_.size())) wake_by(*due);
     return ms;
   }
@@ -232,14 +245,16 @@ class EventLoop final : public Driver::Engine {
   }
 
   void start_attempt(std::shared_ptr<Transfer> call) {
-    MultiShard* shard = nullptr;
+    OriginRouter::Route route;
     try {
       reserve_turn_lists(1);  // for an origin route() may add
-      shard = router_.route(call->url);
+      route = router_.route(*call);
     } catch (...) {  // no multi handle for the origin: its call goes with the others
     }
-    const bool multiplexed = shard != nullptr;
-    if (!shard) shard = shard_with_room();
+    // Held until the origin's protocol is known (origin_router.hpp).
+    if (route.hold != MultiShard::kNoOrigin && router_.hold(route, call)) return;
+    const bool multiplexed = route.pipewait;
+    MultiShard* shard = route.shard ? route.shard : shard_with_room();
     std::unique_ptr<EasyHandle> handle = shard ? take_easy() : nullptr;
     if (!handle) {
       call->complete(Outcome::failure(TransportError(
@@ -265,6 +280,7 @@ class EventLoop final : public Driver::Engine {
       recycle(std::move(handle));
       return;
     }
+    handle->watch_alpn(route.probe, &OriginRouter::on_debug);  // the origin's protocol
     CURL* easy = handle->get();
     call->easy = std::move(handle);
     call->active_index = active_.size();
@@ -607,6 +623,10 @@ class EventLoop final : public Driver::Engine {
       retire(call);
       return;
     }
+    if (call.held) {  // the router drops it from its origin's held calls later
+      retire(call);
+      return;
+    }
     if (call.active_index == static_cast<std::size_t>(-1)) return;  // finished or never started
     auto [keep, handle] = detach(call);
     remove(*handle);
@@ -823,11 +843,8 @@ class EventLoop final : public Driver::Engine {
     auto& handle = *static_cast<EasyHandle*>(userp);
     auto& call = *handle.call;
     size_t n = size * count;
-    // An origin's first HTTP/1.x status line lifts its h2 cap at the end of the turn,
-    // before the call is done (origin_router.hpp).
-    if (call.header_bytes == 0 && n > 7 && handle.shard->origin != MultiShard::kNoOrigin &&
-        std::string_view(data, 7) == "HTTP/1.")
-      handle.shard->saw_http1 = true;
+    // A status line on an origin's handle tells its protocol (origin_router.hpp).
+    if (call.header_bytes == 0) OriginRouter::on_first_header(*handle.shard, {data, n});
     call.header_bytes += n;
     if (call.header_bytes > call.max_header_bytes) {
       call.headers_too_large = true;
