@@ -2,7 +2,7 @@
 """An https server speaking h2 (and HTTP/1.1) that misbehaves on purpose, for http_task's tests.
 
     h2_fault_server.py --tls-cert F --tls-key F [--alpn h2,http/1.1] [--max-streams N]
-                       [--goaway-at N] [--port-file PATH] [--parent-pid N]
+                       [--goaway-at N [--goaway-close]] [--port-file PATH] [--parent-pid N]
 
 Runs under /usr/bin/python3 (Debian's python3-h2). TLS with ALPN; TLS 1.3 session
 tickets, so a client can resume a session on a new connection.
@@ -11,15 +11,20 @@ Paths (the query's `id` names a call; answers are Celery's {"status": "success",
     /ok?id=N        answers at once
     /rst?id=N       sends the headers and half a body, then RST_STREAM (INTERNAL_ERROR)
     /never?id=N     never answers (a client may cancel it: the reset is counted)
+    /slow?id=N&ms=M over HTTP/1.1: answers after M milliseconds (status line included)
     /stats          JSON: connections, resumed sessions, ALPN per connection, requests
                     received and answered per id, streams reset by the client, the most
-                    streams open at once on one connection, the GOAWAY sent
+                    streams open at once on one connection, the GOAWAY sent, the most
+                    HTTP/1.1 requests received and not yet answered at once
 --max-streams N  SETTINGS_MAX_CONCURRENT_STREAMS; a stream past it is refused (REFUSED_STREAM,
                  counted in "refused", not in "received")
 --goaway-at N    on the first connection: once N requests have arrived, send GOAWAY whose
                  last_stream_id is the (N/2)-th stream, answer the streams up to it, and
                  close. The streams above it were not processed: a client may send them
                  again on a new connection.
+--goaway-close   with --goaway-at: close the connection right after the GOAWAY, answering
+                 none of the streams (those up to last_stream_id were processed, and
+                 their answers are lost with the connection).
 HTTP/1.1 connections answer one request and close (Connection: close).
 """
 import argparse
@@ -50,7 +55,9 @@ STATS = {
     "max_open_streams": 0,
     "goaway": None,
     "refused": 0,
+    "max_open_http1": 0,
 }
+OPEN_HTTP1 = 0
 ARGS = None
 
 
@@ -159,9 +166,10 @@ class H2Connection:
                 goaway.last_stream_id = last
                 goaway.error_code = 0
                 self.writer.write(goaway.serialize())
-                for s in sorted(self.held):
-                    if s <= last:
-                        self.answer(s, self.paths[s])
+                if not ARGS.goaway_close:
+                    for s in sorted(self.held):
+                        if s <= last:
+                            self.answer(s, self.paths[s])
                 await self.flush()
                 # Read what the client still sends before closing: a close with unread
                 # bytes is a TCP reset, which may destroy the GOAWAY before it is read.
@@ -215,6 +223,14 @@ async def serve_http1(reader, writer):
     if length:
         await reader.readexactly(length)
     count(STATS["received"], call_id(path))
+    global OPEN_HTTP1
+    OPEN_HTTP1 += 1
+    STATS["max_open_http1"] = max(STATS["max_open_http1"], OPEN_HTTP1)
+    try:
+        if urlsplit(path).path == "/slow":
+            await asyncio.sleep(int(parse_qs(urlsplit(path).query).get("ms", ["0"])[0]) / 1000)
+    finally:
+        OPEN_HTTP1 -= 1
     body = answer_body(path)
     writer.write(
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
@@ -289,6 +305,7 @@ def parse_args(argv):
     parser.add_argument("--alpn", default="h2,http/1.1")
     parser.add_argument("--max-streams", type=int, default=0)
     parser.add_argument("--goaway-at", type=int, default=0)
+    parser.add_argument("--goaway-close", action="store_true")
     return parser.parse_args(argv)
 
 

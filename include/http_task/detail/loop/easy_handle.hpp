@@ -94,6 +94,17 @@ class EasyHandle {
     set(pipewait_, CURLOPT_PIPEWAIT, pipewait ? 1L : 0L);
   }
 
+  // CURLOPT_VERBOSE, its lines to callback with this handle, or off: on for the call that
+  // learns an origin's protocol from its ALPN line (origin_router.hpp), off for the others.
+  void watch_alpn(bool on, curl_debug_callback callback) {
+    if (on && !debug_set_) {
+      curl_easy_setopt(easy_, CURLOPT_DEBUGFUNCTION, callback);
+      curl_easy_setopt(easy_, CURLOPT_DEBUGDATA, this);
+      debug_set_ = true;
+    }
+    set(verbose_, CURLOPT_VERBOSE, on ? 1L : 0L);
+  }
+
   void receive_buffer(long bytes) { set(receive_buffer_, CURLOPT_BUFFERSIZE, bytes); }
   void connect_timeout_ms(long ms) { set(connect_timeout_ms_, CURLOPT_CONNECTTIMEOUT_MS, ms); }
   void timeout_ms(long ms) { set(timeout_ms_, CURLOPT_TIMEOUT_MS, ms); }
@@ -155,8 +166,10 @@ class EasyHandle {
   long max_redirects_ = kUnset;
   long http_version_ = kUnset;
   long pipewait_ = kUnset;
+  long verbose_ = kUnset;
   Kind kind_ = Kind::unset;
   bool custom_method_ = false;
+  bool debug_set_ = false;
 };
 
 }  // namespace http_task::detail

@@ -10,14 +10,16 @@
 //
 // Out of memory: every call completes, whatever allocation fails. A call the loop
 // holds sits in exactly one of: a command (commands_, the Inbox's queue), active_
-// (on the wire), retries_ (waiting for its retry); and every move between them either
-// cannot allocate or fails the call. The sites, and why each is safe:
+// (on the wire), retries_ (waiting for its retry), an origin's held calls (ShardSet's router,
+// waiting for the origin's protocol); and every move between them either cannot
+// allocate or fails the call. The sites, and why each is safe:
 //   - Inbox::push (another thread): counts the call only once it is queued; a throw
 //     reaches start_with(), which answers the call itself.
 //   - drain_inbox: swaps vectors, no allocation.
 //   - start_attempt: a multi handle (ShardSet::add_shard) and the easy handle fail the
-//     call when they cannot be made; configure (URL, headers, signer) is caught and fails
-//     the call; active_ is reserved before the handle is given to libcurl.
+//     call when they cannot be made; a call the router cannot hold is sent at once; configure (URL,
+//     headers, signer) is caught and fails the call; active_ is reserved before the handle is given
+//     to libcurl.
 //   - ShardSet::act: its turn lists are reserved to one slot per multi handle
 //     (reserve_turn_lists) before one is made.
 //   - collect_finished: the outcome (decoding, error words) is caught and replaced by
@@ -117,7 +119,13 @@ class EventLoop final : public Driver::Engine {
     shards_.act_on_timers(now);
     if (shards_.take_watch_failed()) fail_unwatched();
     collect_finished();
-    shards_.settle();
+    // Held calls (origin_router.hpp): released once their origin's protocol is known,
+    // failed when their deadline passes first.
+    shards_.router().settle([&](std::shared_ptr<Transfer> call) { start(std::move(call)); });
+    shards_.router().expire(now, [&](Transfer& call) {
+      std::exception_ptr error = OriginRouter::past_deadline(call);
+      fail(call, error ? error : out_of_memory_);
+    });
     start_due_retries();
     if (inbox_woke || inbox_->self_posted()) drain_inbox(inbox_woke);
     shards_.drop_idle_shards(active_.size());
@@ -144,6 +152,10 @@ class EventLoop final : public Driver::Engine {
     drain_inbox(true);
     for (auto& call : active_) call->cancel();
     retries_.for_each([](Transfer& call) { call.cancel(); });
+    shards_.router().drop_held([&](Transfer& call) {  // held for their origin's protocol
+      call.cancel();
+      retire(call);
+    });
     while (!active_.empty()) abort(*active_.back());
     retries_.for_each([&](Transfer& call) { retire(call); });
     retries_.clear();
@@ -164,6 +176,7 @@ class EventLoop final : public Driver::Engine {
     };
     shards_.for_each_timer(wake_by);
     if (!retries_.empty()) wake_by(retries_.next_due());
+    if (auto held = shards_.router().next_deadline()) wake_by(*held);  // a held call's
     if (auto due = handles_.trim_due(active_.size())) wake_by(*due);
     return ms;
   }
@@ -193,18 +206,21 @@ class EventLoop final : public Driver::Engine {
   }
 
   void start_attempt(std::shared_ptr<Transfer> call) {
-    // Hook: per-origin policies (origin_table.hpp); the circuit breaker may refuse here.
+    OriginRouter::Route route;
+    try {
+      route = shards_.route(*call);
+    } catch (...) {  // no multi handle for the origin: its call goes with the others
+    }
+    // Held until the origin's protocol is known (origin_router.hpp).
+    if (route.hold != MultiShard::kNoOrigin && shards_.router().hold(route, call)) return;
+    // Hook: per-origin policies (origin_table.hpp); the circuit breaker may refuse here;
+    // after the hold, so that a held call is admitted once, when it is sent.
     if (origins_.on() && !origins_.admit(*call, Clock::now())) {
       retire(*call);
       return;
     }
-    MultiShard* shard = nullptr;
-    try {
-      shard = shards_.route(call->url);
-    } catch (...) {  // no multi handle for the origin: its call goes with the others
-    }
-    const bool multiplexed = shard != nullptr;
-    if (!shard) shard = shards_.shard_with_room();
+    const bool multiplexed = route.pipewait;
+    MultiShard* shard = route.shard ? route.shard : shards_.shard_with_room();
     std::unique_ptr<EasyHandle> handle = shard ? take_easy() : nullptr;
     if (!handle) {
       call->complete(Outcome::failure(TransportError(
@@ -230,6 +246,7 @@ class EventLoop final : public Driver::Engine {
       recycle(std::move(handle));
       return;
     }
+    handle->watch_alpn(route.probe, &OriginRouter::on_debug);  // the origin's protocol
     CURL* easy = handle->get();
     call->easy = std::move(handle);
     call->active_index = active_.size();
@@ -327,6 +344,10 @@ class EventLoop final : public Driver::Engine {
       // max_retry_after later): its entry leaves the heap.
       std::shared_ptr<Transfer> keep = retries_.remove(call);
       call.waiting_retry = false;
+      retire(call);
+      return;
+    }
+    if (call.held) {  // the router drops it from its origin's held calls later
       retire(call);
       return;
     }

@@ -55,11 +55,12 @@ class MultiShard {
   std::optional<Clock::time_point> timer;  // when libcurl wants CURL_SOCKET_TIMEOUT
   bool touched = false;                    // acted on this turn: may have finished transfers
 
-  // Set on an origin's shard (origin_router.hpp): which origin, and whether an answer
-  // on it came over HTTP/1.x.
+  // Set on an origin's shard (origin_router.hpp): which origin, and whether a connection
+  // or an answer on it came over HTTP/1.x, or over h2.
   static constexpr std::size_t kNoOrigin = static_cast<std::size_t>(-1);
   std::size_t origin = kNoOrigin;
   bool saw_http1 = false;
+  bool saw_h2 = false;
 
  private:
   // libcurl 7.88 gives each multi handle a socket pair for curl_multi_wakeup (which the

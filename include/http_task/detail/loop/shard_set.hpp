@@ -58,12 +58,17 @@ class ShardSet {
     router_.clear();
   }
 
-  // The origin's multi handle for a call to url (OriginRouter::route), or nullptr.
-  // Throws when one cannot be made.
-  MultiShard* route(std::string_view url) {
+  // Where a call goes (OriginRouter::route): its origin's multi handle, held until the
+  // origin's protocol is known, or an ordinary shard (no shard named). Throws when a
+  // multi handle cannot be made.
+  OriginRouter::Route route(const Transfer& call) {
     reserve_turn_lists(1);  // for an origin route() may add
-    return router_.route(url);
+    return router_.route(call);
   }
+
+  // The https origins' multi handles and the calls held for their protocol.
+  OriginRouter& router() noexcept { return router_; }
+  const OriginRouter& router() const noexcept { return router_; }
 
   // The first shard with room, a new one if none has: the first ones stay busy, so
   // their cached connections are the ones reused. nullptr if a new one cannot be made.
@@ -150,8 +155,6 @@ class ShardSet {
       if (shard.timer) f(*shard.timer);
     });
   }
-
-  void settle() { router_.settle(); }
 
   // Closes the last shards once they are empty and the calls in flight would fit in half
   // the shards before them: an empty shard runs no transfers, so libcurl never prunes its

@@ -181,6 +181,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   std::unique_ptr<EasyHandle> easy;  // while the attempt is on the wire
   std::size_t active_index = static_cast<std::size_t>(-1);
   bool waiting_retry = false;
+  bool held = false;  // held until its origin's protocol is known (origin_router.hpp)
   bool retired = false;
   int attempts_made = 0;
   std::atomic<int> attempts_seen{0};  // attempts_made, for other threads

@@ -12,6 +12,7 @@
 #include <http_task/detail/loop/easy_handle.hpp>
 #include <http_task/detail/loop/header_list.hpp>
 #include <http_task/detail/loop/multi_shard.hpp>
+#include <http_task/detail/loop/origin_router.hpp>
 #include <http_task/detail/loop/shared_cache.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/error.hpp>
@@ -197,11 +198,8 @@ class TransferSetup {
     auto& handle = *static_cast<EasyHandle*>(userp);
     auto& call = *handle.call;
     size_t n = size * count;
-    // An origin's first HTTP/1.x status line lifts its h2 cap at the end of the turn,
-    // before the call is done (origin_router.hpp).
-    if (call.header_bytes == 0 && n > 7 && handle.shard->origin != MultiShard::kNoOrigin &&
-        std::string_view(data, 7) == "HTTP/1.")
-      handle.shard->saw_http1 = true;
+    // A status line on an origin's handle tells its protocol (origin_router.hpp).
+    if (call.header_bytes == 0) OriginRouter::on_first_header(*handle.shard, {data, n});
     call.header_bytes += n;
     if (call.header_bytes > call.max_header_bytes) {
       call.headers_too_large = true;
