@@ -45,6 +45,8 @@
 #include <http_task/detail/loop/owned_fd.hpp>
 #include <http_task/detail/loop/shared_cache.hpp>
 #include <http_task/detail/loop/transfer.hpp>
+#include <http_task/detail/policy/delivery_rules.hpp>
+#include <http_task/detail/policy/rate_limiter.hpp>
 #include <http_task/error.hpp>
 #include <http_task/version.hpp>
 
@@ -155,6 +157,7 @@ class EventLoop final : public Driver::Engine {
     router_.settle();
     start_due_retries();
     if (inbox_woke || inbox_->self_posted()) drain_inbox(inbox_woke);
+    if (limiter_) start_limited();  // rate limit: calls whose turn came, or whose time ran out
     drop_idle_shards();
     handles_.trim(active_.size(), !retries_.empty(), now);
     return !closing_;
@@ -182,6 +185,11 @@ class EventLoop final : public Driver::Engine {
     while (!active_.empty()) abort(*active_.back());
     for (auto& waiting : retries_) retire(*waiting.call);
     retries_.clear();
+    if (limiter_)  // rate limit: calls waiting for their turn
+      limiter_->drain([this](std::shared_ptr<Transfer> call) {
+        call->cancel();
+        retire(*call);
+      });
   }
 
  private:
@@ -203,6 +211,8 @@ class EventLoop final : public Driver::Engine {
       if (shard.timer) wake_by(*shard.timer);
     });
     if (!retries_.empty()) wake_by(retries_.front().due);
+    if (limiter_)  // rate limit: the next token or deadline of a waiting call
+      if (auto due = limiter_->next_due()) wake_by(*due);
     if (auto due = handles_.trim_due(active_.size())) wake_by(*due);
     return ms;
   }
@@ -231,7 +241,13 @@ class EventLoop final : public Driver::Engine {
     start_attempt(std::move(call));
   }
 
-  void start_attempt(std::shared_ptr<Transfer> call) {
+  // admitted: the rate limiter let it through already (start_limited).
+  void start_attempt(std::shared_ptr<Transfer> call, bool admitted = false) {
+    if (limiter_ && !admitted) {  // rate limit: over it, the call waits in its origin's line
+      auto admission = limiter_->admit(call, Clock::now());
+      if (admission == RateLimiter::Admission::wait) return;
+      if (admission == RateLimiter::Admission::no_memory) return fail(*call, out_of_memory_);
+    }
     MultiShard* shard = nullptr;
     try {
       reserve_turn_lists(1);  // for an origin route() may add
@@ -454,6 +470,10 @@ class EventLoop final : public Driver::Engine {
         } catch (...) {  // decoding or the error's words ran out of memory
           call.complete(Outcome::failure(out_of_memory_));
         }
+        // Standard Webhooks delivery: a call its policy would retry, with no retry left.
+        if (options_.on_dead_letter && call.may_retry && !closing_ && retryable(call, rc))
+          send_dead_letter(options_, call, default_headers_.get());
+        // TODO(#20): 410 opens the breaker: origins_.trip(call.url, until, call.unix_socket);
         if (call.has_sleepers()) ++answered_sleepers_;
         retire(call);
       }
@@ -480,24 +500,10 @@ class EventLoop final : public Driver::Engine {
     const RetryPolicy& policy = *call.retry;
     if (!call.may_retry || closing_ || call.attempts_made >= policy.max_attempts)
       return std::nullopt;
-    bool retryable = false;
-    if (rc == CURLE_OK) {
-      bool ok_status = call.http_status >= 200 && call.http_status < 300;
-      for (long s : policy.retry_statuses)
-        retryable = retryable || (!ok_status && s == call.http_status);
-    } else if (policy.retry_transport_errors && !call.stopped_by_client()) {
-      retryable = is_transient(rc);
-    }
-    if (!retryable) return std::nullopt;
+    if (!retryable(call, rc)) return std::nullopt;
     curl_off_t retry_after_s = -1;
     curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after_s);
-    using std::chrono::milliseconds;
-    double ceiling = std::min<double>(static_cast<double>(policy.max_backoff.count()),
-                                      static_cast<double>(policy.initial_backoff.count()) *
-                                          std::ldexp(1.0, call.attempts_made - 1));
-    std::uniform_real_distribution<double> jitter(0.0, ceiling);
-    Clock::duration delay = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double, std::milli>(jitter(random_)));
+    Clock::duration delay = backoff(policy, call.attempts_made, random_);  // delivery_rules.hpp
     if (retry_after_s >= 0) {
       auto asked =
           std::min<Clock::duration>(std::chrono::seconds(retry_after_s), policy.max_retry_after);
@@ -505,6 +511,12 @@ class EventLoop final : public Driver::Engine {
     }
     if (call.deadline && Clock::now() + delay >= *call.deadline) return std::nullopt;
     return delay;
+  }
+
+  // Whether the attempt's failure is one the call's policy tries again.
+  static bool retryable(const Transfer& call, CURLcode rc) noexcept {
+    if (rc == CURLE_OK) return retries_status(*call.retry, call.http_status);
+    return call.retry->retry_transport_errors && !call.stopped_by_client() && is_transient(rc);
   }
 
   static bool is_transient(CURLcode rc) noexcept {
@@ -536,6 +548,33 @@ class EventLoop final : public Driver::Engine {
     call->waiting_retry = true;
     std::push_heap(retries_.begin(), retries_.end(), later_first);
     return true;
+  }
+
+  // Rate limit (rate_limiter.hpp): starts the waiting calls whose turn came; those whose
+  // deadline passed while they waited end with TimeoutError, as on the wire.
+  void start_limited() {
+    limiter_->run(
+        Clock::now(),
+        [this](std::shared_ptr<Transfer> call) {
+          if (closing_) call->cancel();
+          if (call->ready()) return retire(*call);  // cancelled meanwhile: gives its place back
+          start_attempt(std::move(call), true);
+        },
+        [this](std::shared_ptr<Transfer> call) {
+          try {
+            call->complete(
+                Outcome::failure(TimeoutError(CURLE_OPERATION_TIMEDOUT,
+                                              "the call's timeout passed while it waited for its "
+                                              "origin's rate limit (attempt " +
+                                                  std::to_string(call->attempts_made + 1) + ")")));
+          } catch (...) {  // the error's words ran out of memory
+            call->complete(Outcome::failure(out_of_memory_));
+          }
+          // A retry whose time ran out in the line: its policy gave up on it.
+          if (options_.on_dead_letter && call->attempts_made > 0 && call->may_retry)
+            send_dead_letter(options_, *call, default_headers_.get());
+          retire(*call);
+        });
   }
 
   void start_due_retries() {
@@ -591,6 +630,11 @@ class EventLoop final : public Driver::Engine {
 
   // A cancelled call: take it off the wire now, which releases its connection.
   void abort(Transfer& call) {
+    if (call.waiting_limit) {  // rate limit: leaves its origin's line
+      limiter_->forget(call);
+      retire(call);
+      return;
+    }
     if (call.waiting_retry) {
       // Released now, not when its retry would be due (up to max_backoff or
       // max_retry_after later): its entry leaves the heap.
@@ -622,6 +666,7 @@ class EventLoop final : public Driver::Engine {
   };
   Detached detach(Transfer& call) {
     std::size_t i = call.active_index;
+    if (limiter_) limiter_->release(call);  // rate limit: the origin's place in flight
     Detached out{std::move(active_[i]), std::move(call.easy)};
     if (i + 1 != active_.size()) {
       active_[i] = std::move(active_.back());
@@ -636,6 +681,7 @@ class EventLoop final : public Driver::Engine {
   void retire(Transfer& call) noexcept {
     if (call.retired) return;
     call.retired = true;
+    if (limiter_) limiter_->release(call);  // rate limit: an attempt that never got on the wire
     inbox_->call_retired();
     if (call.watch_settled.exchange(true, std::memory_order_acq_rel)) inbox_->unwatch();
     if (options_.on_call_finished) {
@@ -920,6 +966,9 @@ class EventLoop final : public Driver::Engine {
   std::mt19937_64 random_{std::random_device{}()};
   std::vector<Inbox::Command> commands_;
   epoll_event events_[kMaxEvents];
+  // Rate limit (rate_limiter.hpp): none when it is off, which then costs a null test.
+  std::unique_ptr<RateLimiter> limiter_ =
+      options_.rate_limit.enabled() ? std::make_unique<RateLimiter>(options_.rate_limit) : nullptr;
 };
 
 }  // namespace http_task::detail
