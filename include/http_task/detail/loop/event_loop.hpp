@@ -7,11 +7,14 @@
 //
 // Out of memory: every call completes, whatever allocation fails. A call the loop
 // holds sits in exactly one of: a command (commands_, the Inbox's queue), active_
-// (on the wire), retries_ (waiting for its retry); and every move between them either
+// (on the wire), retries_ (waiting for its retry), a rate limiter's line (waiting for its
+// origin's turn, detail/policy/rate_limiter.hpp); and every move between them either
 // cannot allocate or fails the call. The sites, and why each is safe:
 //   - Inbox::push (another thread): counts the call only once it is queued; a throw
 //     reaches start_with(), which answers the call itself.
 //   - drain_inbox: swaps vectors, no allocation.
+//   - start_attempt: the rate limiter's admit() fails the call when its line cannot
+//     grow; a call let through later from the line is moved, which cannot allocate.
 //   - start_attempt: shards_ (add_shard) and the easy handle fail the call when they
 //     cannot be made; configure (URL, headers, signer) is caught and fails the call;
 //     active_ is reserved before the handle is given to libcurl.
