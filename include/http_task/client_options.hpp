@@ -3,9 +3,11 @@
 
 #include <http_task/address_guard.hpp>
 #include <http_task/circuit_breaker.hpp>
+#include <http_task/dead_letter.hpp>
 #include <http_task/executor.hpp>
 #include <http_task/json.hpp>
 #include <http_task/proxy_options.hpp>
+#include <http_task/rate_limit.hpp>
 #include <http_task/request_signer.hpp>
 #include <http_task/retry_policy.hpp>
 #include <http_task/tls_options.hpp>
@@ -161,6 +163,14 @@ struct ClientOptions {
   /// get() may already have the value); keep it quick. Silent when empty. Exceptions it
   /// throws are ignored. Waiting for a result in it throws std::logic_error.
   std::function<void(const CallRecord&)> on_call_finished;
+
+  /// Per-origin rate limit and in-flight cap (rate_limit.hpp); off by default.
+  RateLimit rate_limit;
+
+  /// Called once for each call that failed with an error its retry policy retries after
+  /// its last attempt (dead_letter.hpp): the call as sent, to store and replay later. Same
+  /// thread and rules as on_call_finished, and called just before it. Silent when empty.
+  std::function<void(const DeadLetter&)> on_dead_letter;
 
   /// Where then() continuations and co_await resumptions of this Client's results run
   /// when no executor is named.

@@ -5,6 +5,7 @@
 //   retry_policy.hpp, tls_options.hpp,
 //   address_guard.hpp, request_signer.hpp,
 //   proxy_options.hpp                         what a Client does about failures and trust
+//   rate_limit.hpp, dead_letter.hpp           per-origin limits, calls given up (per-origin.md)
 //   dispatcher.hpp, json.hpp                  the decoder: answer -> retval or error
 //   async_result.hpp, error.hpp               the future and what it can throw
 //   executor.hpp, when_all.hpp, coroutine.hpp where results continue
@@ -20,6 +21,7 @@
 #include <http_task/client.hpp>
 #include <http_task/client_options.hpp>
 #include <http_task/coroutine.hpp>
+#include <http_task/dead_letter.hpp>
 #include <http_task/dispatcher.hpp>
 #include <http_task/error.hpp>
 #include <http_task/executor.hpp>
@@ -28,6 +30,7 @@
 #include <http_task/origin_stats.hpp>
 #include <http_task/params.hpp>
 #include <http_task/proxy_options.hpp>
+#include <http_task/rate_limit.hpp>
 #include <http_task/request.hpp>
 #include <http_task/request_signer.hpp>
 #include <http_task/retry_policy.hpp>

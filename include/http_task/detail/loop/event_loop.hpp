@@ -10,12 +10,15 @@
 //
 // Out of memory: every call completes, whatever allocation fails. A call the loop
 // holds sits in exactly one of: a command (commands_, the Inbox's queue), active_
-// (on the wire), retries_ (waiting for its retry), an origin's held calls (ShardSet's router,
+// (on the wire), retries_ (waiting for its retry), a rate limiter's line (waiting for its
+// origin's turn, detail/policy/rate_limiter.hpp), an origin's held calls (ShardSet's router,
 // waiting for the origin's protocol); and every move between them either cannot
 // allocate or fails the call. The sites, and why each is safe:
 //   - Inbox::push (another thread): counts the call only once it is queued; a throw
 //     reaches start_with(), which answers the call itself.
 //   - drain_inbox: swaps vectors, no allocation.
+//   - start_attempt: the rate limiter's admit() fails the call when its line cannot
+//     grow; a call let through later from the line is moved, which cannot allocate.
 //   - start_attempt: a multi handle (ShardSet::add_shard) and the easy handle fail the
 //     call when they cannot be made; a call the router cannot hold is sent at once; configure (URL,
 //     headers, signer) is caught and fails the call; active_ is reserved before the handle is given
@@ -51,7 +54,9 @@
 #include <http_task/detail/loop/shard_set.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/detail/loop/transfer_setup.hpp>
+#include <http_task/detail/policy/delivery_rules.hpp>
 #include <http_task/detail/policy/origin_table.hpp>
+#include <http_task/detail/policy/rate_limiter.hpp>
 #include <http_task/error.hpp>
 
 #include <curl/curl.h>
@@ -128,6 +133,7 @@ class EventLoop final : public Driver::Engine {
     });
     start_due_retries();
     if (inbox_woke || inbox_->self_posted()) drain_inbox(inbox_woke);
+    if (limiter_) start_limited();  // rate limit: calls whose turn came, or whose time ran out
     shards_.drop_idle_shards(active_.size());
     handles_.trim(active_.size(), !retries_.empty(), now);
     return !closing_;
@@ -159,6 +165,11 @@ class EventLoop final : public Driver::Engine {
     while (!active_.empty()) abort(*active_.back());
     retries_.for_each([&](Transfer& call) { retire(call); });
     retries_.clear();
+    if (limiter_)  // rate limit: calls waiting for their turn
+      limiter_->drain([this](std::shared_ptr<Transfer> call) {
+        call->cancel();
+        retire(*call);
+      });
   }
 
  private:
@@ -176,6 +187,8 @@ class EventLoop final : public Driver::Engine {
     };
     shards_.for_each_timer(wake_by);
     if (!retries_.empty()) wake_by(retries_.next_due());
+    if (limiter_)  // rate limit: the next token or deadline of a waiting call
+      if (auto due = limiter_->next_due()) wake_by(*due);
     if (auto held = shards_.router().next_deadline()) wake_by(*held);  // a held call's
     if (auto due = handles_.trim_due(active_.size())) wake_by(*due);
     return ms;
@@ -205,7 +218,15 @@ class EventLoop final : public Driver::Engine {
     start_attempt(std::move(call));
   }
 
-  void start_attempt(std::shared_ptr<Transfer> call) {
+  // admitted: the rate limiter let it through already (start_limited). A call released
+  // from its origin's hold (origin_router.hpp) keeps the place it was admitted to.
+  void start_attempt(std::shared_ptr<Transfer> call, bool admitted = false) {
+    if (limiter_ && !admitted && call->limit_origin == static_cast<std::size_t>(-1)) {
+      // Rate limit: over it, the call waits in its origin's line.
+      auto admission = limiter_->admit(call, Clock::now());
+      if (admission == RateLimiter::Admission::wait) return;
+      if (admission == RateLimiter::Admission::no_memory) return fail(*call, out_of_memory_);
+    }
     OriginRouter::Route route;
     try {
       route = shards_.route(*call);
@@ -305,11 +326,47 @@ class EventLoop final : public Driver::Engine {
         } catch (...) {  // decoding or the error's words ran out of memory
           call.complete(Outcome::failure(out_of_memory_));
         }
+        // Standard Webhooks delivery: a call its policy would retry, with no retry left.
+        if (options_.on_dead_letter && call.may_retry && !closing_ &&
+            RetryQueue::retryable(call, rc))
+          send_dead_letter(options_, call, setup_.default_headers());
+        // 410 Gone (delivery_rules.hpp): the origin's breaker opens, when it is on.
+        if (call.http_status == 410 && rc == CURLE_OK && options_.circuit_breaker.enabled &&
+            call.retry && call.retry->retry_any_status)
+          origins_.trip(call.url, Clock::now() + options_.circuit_breaker.open_for,
+                        call.unix_socket);
         if (call.has_sleepers()) ++answered_sleepers_;
         retire(call);
       }
       recycle(std::move(handle));
     }
+  }
+
+  // Rate limit (rate_limiter.hpp): starts the waiting calls whose turn came; those whose
+  // deadline passed while they waited end with TimeoutError, as on the wire.
+  void start_limited() {
+    limiter_->run(
+        Clock::now(),
+        [this](std::shared_ptr<Transfer> call) {
+          if (closing_) call->cancel();
+          if (call->ready()) return retire(*call);  // cancelled meanwhile: gives its place back
+          start_attempt(std::move(call), true);
+        },
+        [this](std::shared_ptr<Transfer> call) {
+          try {
+            call->complete(
+                Outcome::failure(TimeoutError(CURLE_OPERATION_TIMEDOUT,
+                                              "the call's timeout passed while it waited for its "
+                                              "origin's rate limit (attempt " +
+                                                  std::to_string(call->attempts_made + 1) + ")")));
+          } catch (...) {  // the error's words ran out of memory
+            call->complete(Outcome::failure(out_of_memory_));
+          }
+          // A retry whose time ran out in the line: its policy gave up on it.
+          if (options_.on_dead_letter && call->attempts_made > 0 && call->may_retry)
+            send_dead_letter(options_, *call, setup_.default_headers());
+          retire(*call);
+        });
   }
 
   // Starts the calls whose retry is due (retry_queue.hpp).
@@ -339,6 +396,11 @@ class EventLoop final : public Driver::Engine {
 
   // A cancelled call: take it off the wire now, which releases its connection.
   void abort(Transfer& call) {
+    if (call.waiting_limit) {  // rate limit: leaves its origin's line
+      limiter_->forget(call);
+      retire(call);
+      return;
+    }
     if (call.waiting_retry) {
       // Released now, not when its retry would be due (up to max_backoff or
       // max_retry_after later): its entry leaves the heap.
@@ -365,6 +427,7 @@ class EventLoop final : public Driver::Engine {
     std::unique_ptr<EasyHandle> handle;
   };
   Detached detach(Transfer& call) {
+    if (limiter_) limiter_->release(call);  // rate limit: the origin's place in flight
     std::size_t i = call.active_index;
     Detached out{std::move(active_[i]), std::move(call.easy)};
     if (i + 1 != active_.size()) {
@@ -380,6 +443,7 @@ class EventLoop final : public Driver::Engine {
   void retire(Transfer& call) noexcept {
     if (call.retired) return;
     call.retired = true;
+    if (limiter_) limiter_->release(call);  // rate limit: an attempt that never got on the wire
     inbox_->call_retired();
     // Hook: per-origin policies (origin_table.hpp) count the call's result.
     if (origins_.on()) origins_.retired(call, Clock::now());
@@ -460,6 +524,9 @@ class EventLoop final : public Driver::Engine {
   OriginTable origins_{options_};  // per-origin circuit breaker and statistics
   std::vector<Inbox::Command> commands_;
   epoll_event events_[kMaxEvents];
+  // Rate limit (rate_limiter.hpp): none when it is off, which then costs a null test.
+  std::unique_ptr<RateLimiter> limiter_ =
+      options_.rate_limit.enabled() ? std::make_unique<RateLimiter>(options_.rate_limit) : nullptr;
 };
 
 }  // namespace http_task::detail

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <http_task/detail/loop/transfer.hpp>
+#include <http_task/detail/policy/delivery_rules.hpp>
 #include <http_task/retry_policy.hpp>
 
 #include <curl/curl.h>
@@ -33,23 +34,11 @@ class RetryQueue {
     const RetryPolicy& policy = *call.retry;
     if (!call.may_retry || closing || call.attempts_made >= policy.max_attempts)
       return std::nullopt;
-    bool retryable = false;
-    if (rc == CURLE_OK) {
-      bool ok_status = call.http_status >= 200 && call.http_status < 300;
-      for (long s : policy.retry_statuses)
-        retryable = retryable || (!ok_status && s == call.http_status);
-    } else if (policy.retry_transport_errors && !call.stopped_by_client()) {
-      retryable = is_transient(rc);
-    }
-    if (!retryable) return std::nullopt;
+    if (!retryable(call, rc)) return std::nullopt;
     curl_off_t retry_after_s = -1;
     curl_easy_getinfo(easy, CURLINFO_RETRY_AFTER, &retry_after_s);
-    double ceiling = std::min<double>(static_cast<double>(policy.max_backoff.count()),
-                                      static_cast<double>(policy.initial_backoff.count()) *
-                                          std::ldexp(1.0, call.attempts_made - 1));
-    std::uniform_real_distribution<double> jitter(0.0, ceiling);
-    Clock::duration delay = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double, std::milli>(jitter(random_)));
+    // The policy's schedule, or exponential backoff with full jitter (delivery_rules.hpp).
+    Clock::duration delay = backoff(policy, call.attempts_made, random_);
     if (retry_after_s >= 0) {
       auto asked =
           std::min<Clock::duration>(std::chrono::seconds(retry_after_s), policy.max_retry_after);
@@ -57,6 +46,12 @@ class RetryQueue {
     }
     if (call.deadline && Clock::now() + delay >= *call.deadline) return std::nullopt;
     return delay;
+  }
+
+  // Whether the attempt's failure is one the call's policy tries again.
+  static bool retryable(const Transfer& call, CURLcode rc) noexcept {
+    if (rc == CURLE_OK) return retries_status(*call.retry, call.http_status);
+    return call.retry->retry_transport_errors && !call.stopped_by_client() && is_transient(rc);
   }
 
   // The libcurl results another attempt may well not see: the network's, not the

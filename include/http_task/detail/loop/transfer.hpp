@@ -99,6 +99,9 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
         throw RequestError("argument '" + name + "' is not valid UTF-8");
 
     method = std::move(verb);
+    // Standard Webhooks delivery (retry_policy.hpp): one Idempotency-Key for all attempts.
+    Headers keyed;
+    const Headers& own_headers = with_idempotency_key(o, client, keyed);
     if (json) {
       // The JSON text is the body whatever the method; arguments go in the query string.
       if (method == "HEAD") throw RequestError("a HEAD request cannot carry a JSON body");
@@ -106,13 +109,13 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
       url = merge_query(target, params);
       body = json->dump();
       bool typed = false;
-      for (const auto& h : o.headers) typed = typed || iequals(h.first, "Content-Type");
+      for (const auto& h : own_headers) typed = typed || iequals(h.first, "Content-Type");
       if (!typed) {
-        Headers with_type = o.headers;
+        Headers with_type = own_headers;
         with_type.emplace_back("Content-Type", "application/json");
         build_headers(with_type);
       } else {
-        build_headers(o.headers);
+        build_headers(own_headers);
       }
     } else {
       has_body = method_has_body(method);
@@ -122,7 +125,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
       } else {
         url = merge_query(target, params);
       }
-      build_headers(o.headers);
+      build_headers(own_headers);
     }
 
     connect_timeout_ms =
@@ -135,7 +138,7 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
 
     if (o.retry) own_retry_ = *o.retry;
     retry = o.retry ? &*own_retry_ : &client.retry;
-    bool safe_method = name != "POST" && name != "PATCH";
+    bool safe_method = (name != "POST" && name != "PATCH") || retry->idempotency_key;
     may_retry = retry->max_attempts > 1 && o.idempotent.value_or(safe_method);
     signer = o.signer ? o.signer : client.signer;
     unix_socket = o.unix_socket ? *o.unix_socket : client.unix_socket;
@@ -208,6 +211,10 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   std::string blocked_address;                          // set by the address guard
   std::string blocked_reason;
   HeaderList signed_headers;  // this attempt's headers when a signer runs
+  // The rate limiter's (detail/policy/rate_limiter.hpp): the origin whose place in flight
+  // this attempt holds, and whether the call waits in an origin's line.
+  std::size_t limit_origin = static_cast<std::size_t>(-1);
+  bool waiting_limit = false;
 
   void begin_attempt() {
     ++attempts_made;
@@ -266,6 +273,19 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   bool forked_away() const noexcept { return generation_ != ForkGeneration::current(); }
 
  private:
+  // The call's headers, plus "Idempotency-Key: <id>" when its retry policy asks for one
+  // and it has none of its own (copied into keyed only then).
+  const Headers& with_idempotency_key(const CallOptions& o, const ClientOptions& client,
+                                      Headers& keyed) const {
+    const RetryPolicy& policy = o.retry ? *o.retry : client.retry;
+    if (!policy.idempotency_key) return o.headers;
+    for (const auto& h : o.headers)
+      if (iequals(h.first, "Idempotency-Key")) return o.headers;
+    keyed = o.headers;
+    keyed.emplace_back("Idempotency-Key", id());
+    return keyed;
+  }
+
   void build_headers(const Headers& extra) {
     if (extra.empty()) return;
     auto append = [this](const std::string& line) { headers.append(line.c_str()); };

@@ -128,6 +128,9 @@ class TransferSetup {
 
   // The header list of this attempt: the call's (or the shared default), plus the
   // signer's headers, which depend on the attempt's time and so are made anew.
+  // The Client's default header list (what a call without headers of its own sends).
+  const curl_slist* default_headers() const noexcept { return default_headers_.get(); }
+
   curl_slist* headers_for(Transfer& call) const {
     curl_slist* base = call.headers ? call.headers.get() : default_headers_.get();
     if (!call.signer) return base;
