@@ -134,6 +134,38 @@ TEST_CASE("410 Gone ends the call at once, and is no dead letter", "[delivery]")
   CHECK(letters == 0);
 }
 
+TEST_CASE("410 Gone opens the origin's breaker when the breaker is on", "[delivery]") {
+  WebhookServer server;
+  server.on("/gone", Reply::http_error(410, "endpoint removed"));
+  server.on("/other", Reply::success(1));
+  ClientOptions options;
+  options.retry = fast_standard_webhooks(5);
+  options.circuit_breaker.enabled = true;
+  options.circuit_breaker.open_for = 60s;
+  Client client(options);
+  auto gone = require_throws_as<HttpError>(URL(server.url("/gone"), client).post_async());
+  CHECK(gone.status_code() == 410);
+  CHECK(eventually([&] { return client.circuit_state(server.url("/")) == CircuitState::open; }));
+  // The origin's next call, to another path, ends at once: nothing more reaches it.
+  auto refused =
+      require_throws_as<CircuitOpenError>(URL(server.url("/other"), client).post_async());
+  CHECK(refused.retry_at() > std::chrono::steady_clock::now() + 30s);
+  CHECK(server.request_count() == 1);
+}
+
+TEST_CASE("410 Gone leaves the breaker closed when it is off", "[delivery]") {
+  WebhookServer server;
+  server.on("/gone", Reply::http_error(410, "endpoint removed"));
+  server.on("/other", Reply::success(1));
+  ClientOptions options;
+  options.retry = fast_standard_webhooks(5);
+  Client client(options);
+  CHECK(require_throws_as<HttpError>(URL(server.url("/gone"), client).post_async()).status_code() ==
+        410);
+  CHECK(URL(server.url("/other"), client).post_async().get().as<int>() == 1);
+  CHECK(server.request_count() == 2);
+}
+
 TEST_CASE("Retry-After in seconds is obeyed over the schedule", "[delivery]") {
   WebhookServer server;
   auto flaky = std::make_shared<Flaky>();
