@@ -28,7 +28,7 @@
 
 namespace http_task::detail {
 
-// The document a built value lives in: json_parser.hpp's JsonHolder, defined below.
+// The document a built value lives in: json_holder.hpp's JsonHolder, included below.
 struct JsonHolder;
 inline std::shared_ptr<JsonHolder> make_build_holder();
 inline rapidjson::MemoryPoolAllocator<>& holder_allocator(JsonHolder& holder);
@@ -325,6 +325,6 @@ inline detail::JsonElements Json::elements() const {
 
 }  // namespace http_task
 
-// The holder is defined there, which includes json.hpp, which includes this header: the
-// functions above that need it complete are defined after it, in json_parser.hpp.
-#include <http_task/detail/decode/json_parser.hpp>
+// The holder is defined there, and needs json.hpp, which includes this header: the
+// functions above that need it complete are defined after it.
+#include <http_task/detail/decode/json_holder.hpp>

@@ -3,6 +3,8 @@
 // iterative, numbers converted here with std::from_chars, nesting depth capped.
 #pragma once
 
+#include <http_task/detail/decode/json_holder.hpp>
+#include <http_task/detail/decode/json_stack.hpp>
 #include <http_task/detail/utf8.hpp>
 #include <http_task/json.hpp>
 
@@ -36,39 +38,6 @@ inline constexpr std::size_t kMaxJsonBytes = std::size_t{128} * 1024 * 1024;
 
 // Up to this max_depth the parser may recurse (see parse_json).
 inline constexpr std::size_t kMaxRecursiveDepth = 128;
-
-// The parsed document and everything it allocates from, in one heap block: a small answer
-// fits in inline_buffer_ and costs exactly one allocation.
-using Document =
-    rapidjson::GenericDocument<rapidjson::UTF8<>, rapidjson::MemoryPoolAllocator<>, StackAllocator>;
-
-struct JsonHolder {
-  explicit JsonHolder(std::size_t chunk_bytes, std::size_t stack_bytes)
-      : pool(inline_buffer, sizeof(inline_buffer), chunk_bytes, &base),
-        document(&pool, stack_bytes, &stack_allocator) {}
-  JsonHolder(const JsonHolder&) = delete;
-  JsonHolder& operator=(const JsonHolder&) = delete;
-
-  rapidjson::CrtAllocator base;  // stateless; passed so that RapidJSON never new's one
-  StackAllocator stack_allocator;
-  alignas(std::max_align_t) unsigned char inline_buffer[256];  // the pool's first chunk
-  rapidjson::MemoryPoolAllocator<> pool;
-  Document document;  // a rapidjson::Value: its allocator type is the default one
-  std::string text;   // the text parsed in place, when its buffer was handed over
-};
-
-// For json_builder.hpp, which declares them before JsonHolder is complete.
-// Chunks of 1 KiB after the holder's inline 256 bytes: a request body is mostly small.
-inline std::shared_ptr<JsonHolder> make_build_holder() {
-  return std::make_shared<JsonHolder>(1024, 0);
-}
-inline rapidjson::MemoryPoolAllocator<>& holder_allocator(JsonHolder& holder) {
-  return holder.pool;
-}
-inline rapidjson::Value& holder_root(JsonHolder& holder) { return holder.document; }
-inline Json holder_json(const std::shared_ptr<JsonHolder>& holder) {
-  return Json(std::shared_ptr<const rapidjson::Value>(holder, &holder->document));
-}
 
 // What RapidJSON parses in place (kParseInsituFlag): a private, writable copy of the
 // text, where strings are unescaped and NUL-terminated where they lie. Bounded like

@@ -12,6 +12,7 @@
 #include <climits>
 #include <cstddef>
 #include <memory>
+#include <new>
 #include <string>
 #include <string_view>
 
@@ -22,11 +23,14 @@ class Transfer;
 
 class EasyHandle {
  public:
-  // Null when libcurl cannot make a handle (out of memory).
-  static std::unique_ptr<EasyHandle> create() {
+  // Null when libcurl cannot make a handle, or this one cannot be allocated (out of
+  // memory): the loop then fails the call; a bad_alloc would leave the loop's turn.
+  static std::unique_ptr<EasyHandle> create() noexcept {
     CURL* easy = curl_easy_init();
     if (!easy) return nullptr;
-    return std::unique_ptr<EasyHandle>(new EasyHandle(easy));
+    auto* handle = new (std::nothrow) EasyHandle(easy);
+    if (!handle) curl_easy_cleanup(easy);
+    return std::unique_ptr<EasyHandle>(handle);
   }
   ~EasyHandle() { curl_easy_cleanup(easy_); }
   EasyHandle(const EasyHandle&) = delete;

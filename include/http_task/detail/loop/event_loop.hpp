@@ -244,9 +244,7 @@ class EventLoop final : public Driver::Engine {
     MultiShard* shard = route.shard ? route.shard : shards_.shard_with_room();
     std::unique_ptr<EasyHandle> handle = shard ? take_easy() : nullptr;
     if (!handle) {
-      call->complete(Outcome::failure(TransportError(
-          CURLE_FAILED_INIT, shard ? "curl_easy_init failed" : "curl_multi_init failed")));
-      retire(*call);
+      fail_to_start(*call, shard ? "curl_easy_init failed" : "curl_multi_init failed");
       return;
     }
     call->begin_attempt();
@@ -279,9 +277,7 @@ class EventLoop final : public Driver::Engine {
       ++shard->transfers;
     } else {
       handle = detach(*call).handle;
-      call->complete(Outcome::failure(TransportError(
-          CURLE_FAILED_INIT, std::string("curl_multi_add_handle: ") + curl_multi_strerror(mc))));
-      retire(*call);
+      fail_to_start(*call, "curl_multi_add_handle: ", curl_multi_strerror(mc));
       recycle(std::move(handle));
     }
   }
@@ -484,6 +480,20 @@ class EventLoop final : public Driver::Engine {
       handles_.put_back(std::move(handle), active_.size());
     } catch (...) {  // no room to keep it idle: freed instead
     }
+  }
+
+  // Fails a call whose attempt could not start, with TransportError(CURLE_FAILED_INIT)
+  // and these words. Memory running out is the likeliest reason (libcurl could not make a
+  // handle): when the words cannot be allocated either, the call fails with
+  // out_of_memory_ rather than the bad_alloc leave the turn, and the loop thread with it.
+  void fail_to_start(Transfer& call, const char* what, const char* detail = "") noexcept {
+    std::exception_ptr error = out_of_memory_;
+    try {
+      error =
+          std::make_exception_ptr(TransportError(CURLE_FAILED_INIT, std::string(what) + detail));
+    } catch (...) {
+    }
+    fail(call, error);
   }
 
   // Completes a call the loop holds with this error and retires it; never throws.
