@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Backpressure (issue 17): continuations slower than the answers. Starts --calls calls,
 // each continued on the Client's completion thread by a slow continuation, and reports
 // the peak RSS as one line of JSON. Calls refused for max_pending_calls are started

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One HTTP client model, one workload, one line of JSON on stdout. bench/run.sh runs it
 // once per (client, method, concurrency) against its own servers on 127.0.0.1.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The answer decoder alone (HTTP status and body in, the retval out), no network: ns per
 // answer and MB/s for a few answer shapes, one line of JSON per shape.
 //

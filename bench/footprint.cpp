@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Two costs the test suite used to assert and that are performance, not behaviour: one
 // line of JSON each.
 //   - loop_wakeups: how often the Client's loop thread wakes (voluntary context switches

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """What the heap held at bench_clients' --heap-at snapshot, and who allocated it.
 
 usage: heap_sites.py TRACE RESULT_LINE_FILE KIND

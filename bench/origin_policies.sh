@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Whether the circuit breaker and per-origin statistics cost anything: http_task's
 # bench_clients against the benchmark's nginx, with both off and both on, in back-to-back
 # pairs (order alternating) at 16 and 1024 calls in flight, in one run. Prints each run's

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """Turns bench/run.sh's results.jsonl into results.md, throughput.png (gnuplot) and the
 results section of bench/README.md (between the results:begin/end markers)."""
 import argparse

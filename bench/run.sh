@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The benchmark suite (bench/README.md): builds bench/, starts its own nginx on 127.0.0.1,
 # runs every client in the same run, alternating, and writes bench/results/ (raw JSON
 # lines, results.md, throughput.png) and the results section of bench/README.md.

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
 """The https / h2 stage's table (bench/run.sh --only tls): tls.jsonl -> markdown on stdout.
 
     tls_report.py tls.jsonl "machine line"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Install rules: headers, the CMake package (share/cmake/http_task) and a relocatable
 # pkg-config file (share/pkgconfig). The library is header-only, so everything is
 # architecture independent and lives under share/.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Defines the imported target http_task::rapidjson and sets HTTP_TASK_RAPIDJSON_FOUND. Used by
 # the build and, installed beside http_taskConfig.cmake, by consumers of the installed package.
 #

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The same fan-out with Boost.Asio's thread_pool as the executor: the adapter is one
 // lambda. Built as a stub when Boost.Asio is not installed (Debian: libboost-dev).
 //

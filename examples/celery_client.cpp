@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Applies tasks on the example Celery cluster (examples/celery_gateway) through its HTTP
 // gateway and prints what comes back: values, many tasks in flight, a task's failure, a
 // revoked task, an unknown task name.

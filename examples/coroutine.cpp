@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // C++20: co_await a webhook call; a coroutine returning AsyncResult is itself a result
 // that can be awaited, continued with then(), or waited for. Nothing blocks a thread
 // until main() asks for the final value.

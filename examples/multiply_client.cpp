@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Celery documentation's webhook example, in C++: call the Django `multiply`
 // webhook (examples/django_webhook) with GET and with POST, and log each call the
 // way a Celery worker logged its tasks.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Testing your own code that calls webhooks, with http_task/testing.hpp and Catch2 v2.
 // Built and run as a test (ctest -R example.testing_with_catch2): see docs/testing.md.
 #define CATCH_CONFIG_MAIN

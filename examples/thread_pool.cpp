@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fans out 1,000 webhook calls and continues each one on a plain std::thread pool: no
 // thread ever blocks waiting for an answer. when_all() then reports once, on the pool.
 //

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # THE demo command (README): builds examples/multiply_client, starts the Django webhook
 # example on a free port and calls it. Exits with the client's status.
 #

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Installs what building, testing and the demo need on Debian 12. Idempotent: when every
 # package is already installed it returns at once, without touching apt.
 # usage: scripts/install-deps.sh [--bench] [--interop]

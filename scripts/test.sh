@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # THE test command (README; CI runs it through .ci/run): installs what is missing, then runs
 # every check in order. Build directories under build/ are reused by a second run.
 # usage: scripts/test.sh [--quick]   (--quick: formatting and the ci preset only)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The C++ side of the Celery benchmark (bench/celery/README.md): http_task::celery::Gateway
 // from one Client, N tasks in flight on the example cluster's HTTP gateway, the same CLI
 // and the same JSON lines as python_client.py, so bench/celery/run.sh can put both in one

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The Python Celery client on the example cluster, the baseline of the C++ Gateway's
 benchmark: `app.send_task(...)` and the result awaited straight through Redis (the result
 backend's pub/sub, as `AsyncResult.get()` does), with N tasks in flight.

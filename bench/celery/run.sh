@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # The Celery benchmark (issue 18 item 6, bench/celery/README.md): one example cluster
 # (examples/celery_gateway/cluster.sh on a free port), the Python Celery client
 # (python_client.py, straight through Redis) and the C++ celery::Gateway

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Compile time of a translation unit that uses http_task, beside the header-only libraries a
 # user would weigh it against (bench/README.md, "Compile time"). Each TU is compiled at -O0
 # (what an edit-compile loop pays) in turn, round after round, so that the load of the

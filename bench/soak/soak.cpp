@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Soak: many calls at a fixed number in flight against the project's own test server,
 // with a share of them sent to routes that fail on purpose. Every call must be
 // answered; the counts per outcome are printed, and RSS is sampled to show it stays

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs the example Celery cluster in the foreground: Redis (broker, result backend, the
 # gateway's records) on 127.0.0.1:REDIS_PORT, two workers w1@ and w2@, and the HTTP
 # gateway on 127.0.0.1:PORT.

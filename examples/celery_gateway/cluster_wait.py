@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """cluster.sh's readiness check: waits until the gateway answers GET /api/ping (with Redis
 reachable) and, with --workers, until every named worker answers a Celery ping.
 

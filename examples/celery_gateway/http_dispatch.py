@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Celery 2.2's HTTP callback task (celery.task.http.HttpDispatch) for Celery 5, on the
 standard library only.
 

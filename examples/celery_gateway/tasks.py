@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The example cluster's tasks (Celery names tasks.<function>)."""
 import time
 

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Django's command-line utility for the webhook example (runserver, check...)."""
 import os
 import sys

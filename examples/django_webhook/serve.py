@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Serves the Django webhook over a threading wsgiref server, for tests and demos.
 
     serve.py [--host 127.0.0.1] [--port 0] [--port-file PATH] [--parent-pid N]

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The SSRF guard: a webhook URL typed by a user must not reach the machine's own
 // services or the cloud's metadata endpoint. Checked on each address a host name
 // resolves to, at connect time, so DNS tricks (rebinding, names that resolve to
@@ -9,6 +10,7 @@
 #include <vector>
 
 namespace http_task {
+inline namespace v1 {
 
 /// The SSRF guard of a Client (ClientOptions::address_guard): which addresses its calls
 /// may not connect to.
@@ -42,4 +44,5 @@ struct AddressGuard {
   }
 };
 
+}  // namespace v1
 }  // namespace http_task

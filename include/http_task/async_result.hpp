@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The future of one call: like std::future, move-only, plus the call's id, ready(),
 // cancel(), and then() to continue on an executor without any thread waiting. get()
 // may be called more than once; each time it returns the value or throws the call's
@@ -25,6 +26,7 @@
 #include <vector>
 
 namespace http_task {
+inline namespace v1 {
 
 template <class T>
 class AsyncResult;
@@ -408,6 +410,7 @@ struct ContinuationTask {
 };
 
 }  // namespace detail
+}  // namespace v1
 }  // namespace http_task
 
 #include <http_task/coroutine.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // http_task::celery::Gateway: applies tasks on a Celery cluster over HTTP and awaits
 // their results as futures, through Flower's REST API or the project's own gateway
 // (examples/celery_gateway). Not included by http_task.hpp.
@@ -33,7 +34,9 @@
 
 /// Celery over HTTP: apply tasks on a Celery cluster and await their results as
 /// futures (Gateway; celery.hpp, not included by http_task.hpp).
-namespace http_task::celery {
+namespace http_task {
+inline namespace v1 {
+namespace celery {
 
 /// One Celery task's state as the gateway reports it (Gateway::state(), or the value of
 /// `apply_async<TaskState>()`).
@@ -364,4 +367,6 @@ class Gateway {
   std::shared_ptr<detail::TaskWaiter> waiter_;
 };
 
-}  // namespace http_task::celery
+}  // namespace celery
+}  // namespace v1
+}  // namespace http_task

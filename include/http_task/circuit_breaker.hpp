@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The per-origin circuit breaker's options and states (docs/per-origin.md). The breaker
 // itself runs in the loop (detail/policy/circuit_breaker.hpp); a call it refuses ends
 // with CircuitOpenError (error.hpp).
@@ -7,6 +8,7 @@
 #include <cstddef>
 
 namespace http_task {
+inline namespace v1 {
 
 /// Where an origin's circuit breaker stands.
 enum class CircuitState {
@@ -56,4 +58,5 @@ struct CircuitBreakerOptions {
   std::chrono::milliseconds open_for{5'000};
 };
 
+}  // namespace v1
 }  // namespace http_task

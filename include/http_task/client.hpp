@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The event loop as users hold it: one Client is one epoll loop over libcurl multi
 // handles (detail/loop/multi_shard.hpp says why more than one), driven by one thread at
 // a time. Any thread may start calls on it at any time; calls share its
@@ -47,6 +48,7 @@
 #include <vector>
 
 namespace http_task {
+inline namespace v1 {
 
 /// The event loop that runs calls: one epoll loop over libcurl multi handles, with its
 /// connections, TLS sessions and DNS cache shared by its calls.
@@ -402,4 +404,5 @@ inline Client& default_client() {
   return *client;
 }
 
+}  // namespace v1
 }  // namespace http_task

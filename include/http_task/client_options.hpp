@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a Client is configured with, and what its log hook is told about each call.
 #pragma once
 
@@ -21,6 +22,7 @@
 #include <string_view>
 
 namespace http_task {
+inline namespace v1 {
 
 /// What the log hook (ClientOptions::on_call_finished) sees of one finished call.
 /// The views and the pointer are valid during the hook only.
@@ -204,4 +206,5 @@ struct ClientOptions {
   std::string unix_socket;
 };
 
+}  // namespace v1
 }  // namespace http_task

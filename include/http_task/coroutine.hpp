@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // C++20 coroutines (nothing here under C++17). `co_await result` suspends without
 // blocking a thread and resumes with the value, or throws the error; and a coroutine
 // may return AsyncResult<T> itself:
@@ -25,6 +26,7 @@
 #include <utility>
 
 namespace http_task {
+inline namespace v1 {
 namespace detail {
 
 template <class T>
@@ -140,6 +142,7 @@ auto operator co_await(AsyncResult<T>& result) {
   return detail::ResultAwaiter<T, AsyncResult<T>*>(&result);
 }
 
+}  // namespace v1
 }  // namespace http_task
 
 /// \cond HTTP_TASK_INTERNAL

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What ClientOptions::on_dead_letter is told about a call its retry policy gave up on.
 #pragma once
 
@@ -11,6 +12,7 @@
 #include <string_view>
 
 namespace http_task {
+inline namespace v1 {
 
 /// A call that failed with an error its retry policy retries, after its last attempt
 /// (attempts used up, or no time left before its deadline for another one): all it
@@ -61,4 +63,5 @@ struct DeadLetter {
   }
 };
 
+}  // namespace v1
 }  // namespace http_task

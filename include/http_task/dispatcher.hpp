@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How a call is prepared and how its answer is read. Celery invited users to subclass
 // HttpDispatch to add headers, auth or their own reading of the answer; in C++ you
 // derive from Dispatcher, override what you need and give it to a URL or dispatch().
@@ -21,6 +22,7 @@
 #include <string_view>
 
 namespace http_task {
+inline namespace v1 {
 
 /// The HTTP answer a Dispatcher decodes. Valid only during Dispatcher::decode().
 struct Response {
@@ -64,4 +66,5 @@ class Dispatcher {
   }
 };
 
+}  // namespace v1
 }  // namespace http_task

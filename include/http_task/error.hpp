@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The error classes a call can end with. Every one derives from Error, which derives
 // from std::runtime_error, so `catch (const http_task::Error&)` catches all of them.
 #pragma once
@@ -11,6 +12,7 @@
 #include <utility>
 
 namespace http_task {
+inline namespace v1 {
 
 /// Base of every error a call ends with, and of what http_task throws for its own
 /// reasons; `catch (const http_task::Error&)` catches them all. Misuse (waiting on the
@@ -181,4 +183,5 @@ class RequestError : public Error {
   using Error::Error;
 };
 
+}  // namespace v1
 }  // namespace http_task

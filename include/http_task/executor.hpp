@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where continuations run. An executor is whatever the application already has: a
 // callable taking a job, or an object with execute(job) or post(job) (a thread pool, a
 // job system, an event loop's post). http_task hands it a Job and never blocks on it.
@@ -17,6 +18,7 @@
 #include <utility>
 
 namespace http_task {
+inline namespace v1 {
 
 /// One unit of work for an executor: nullary, returns nothing, never throws out of its
 /// call.
@@ -185,4 +187,5 @@ class Executor {
   std::shared_ptr<Concept> impl_;
 };
 
+}  // namespace v1
 }  // namespace http_task

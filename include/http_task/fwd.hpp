@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// \file
 /// Declarations of the public types, for headers that only name them (a member pointer, a
 /// parameter passed by reference): including this instead of http_task.hpp keeps libcurl,
@@ -6,6 +7,7 @@
 #pragma once
 
 namespace http_task {
+inline namespace v1 {
 
 // The call
 class URL;
@@ -50,4 +52,5 @@ class BlockedAddressError;
 class CancelledError;
 class RequestError;
 
+}  // namespace v1
 }  // namespace http_task

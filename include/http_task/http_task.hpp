@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // http_task: call HTTP webhooks (the Celery "HTTP callback task" protocol) as futures.
 // The one header to include. Reading order, as a call travels:
 //   url.hpp, params.hpp, request.hpp          the call: URL, arguments, options

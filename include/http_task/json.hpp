@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 /// @file
 /// http_task::Json: the value a webhook returned (its "retval"), owned and immutable, and
 /// the converter contract (JsonConverter) that maps it to and from your own types.
@@ -35,6 +36,7 @@
 #include <utility>
 
 namespace http_task {
+inline namespace v1 {
 
 namespace detail {
 struct JsonAccess;
@@ -225,6 +227,7 @@ struct JsonAccess {
 };
 
 }  // namespace detail
+}  // namespace v1
 }  // namespace http_task
 
 // Json::as, Json::parse and the builders are defined there; included last so that any of

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What Client::origin_stats() reports for one origin (docs/per-origin.md).
 #pragma once
 
@@ -8,6 +9,7 @@
 #include <string>
 
 namespace http_task {
+inline namespace v1 {
 
 /// Counters of one origin since the Client started (ClientOptions::origin_stats). Every
 /// call the loop took for the origin is in `calls` and, once finished, in exactly one of
@@ -48,4 +50,5 @@ struct OriginStats {
   std::chrono::steady_clock::time_point circuit_retry_at{};
 };
 
+}  // namespace v1
 }  // namespace http_task

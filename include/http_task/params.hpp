@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Call arguments: ordered name/value pairs, sent as a query string (GET) or a form
 // body (POST). Values are kept as the text that goes on the wire.
 #pragma once
@@ -13,6 +14,7 @@
 #include <vector>
 
 namespace http_task {
+inline namespace v1 {
 
 /// One argument value, kept as the text that goes on the wire; made implicitly from a
 /// string, a number or a bool.
@@ -134,4 +136,5 @@ class Params {
   std::vector<value_type> pairs_;
 };
 
+}  // namespace v1
 }  // namespace http_task

@@ -1,9 +1,11 @@
+// SPDX-License-Identifier: MIT
 // An explicit proxy for a Client's calls: HTTP (CONNECT for https://) or SOCKS5.
 #pragma once
 
 #include <string>
 
 namespace http_task {
+inline namespace v1 {
 
 /// The proxy a Client's calls go through (ClientOptions::proxy); docs/proxies-and-sockets.md.
 struct ProxyOptions {
@@ -27,4 +29,5 @@ struct ProxyOptions {
   bool enabled() const noexcept { return !url.empty(); }
 };
 
+}  // namespace v1
 }  // namespace http_task

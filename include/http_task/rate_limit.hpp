@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How fast a Client may call one origin (docs/per-origin.md, "Rate limit"). Off by
 // default: a Client without it never looks at origins for this.
 #pragma once
@@ -6,6 +7,7 @@
 #include <cstddef>
 
 namespace http_task {
+inline namespace v1 {
 
 /// A per-origin limit on calls ("https://host:port", as written in the URL): a token
 /// bucket (rate and burst) and a cap on calls in flight. Each attempt takes a token and
@@ -39,4 +41,5 @@ struct RateLimit {
   }
 };
 
+}  // namespace v1
 }  // namespace http_task

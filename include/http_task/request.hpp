@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The general form of a call, as Celery's HttpDispatchTask took it: a method, a URL
 // and arguments, plus per-call options. URL::get_async and post_async build one.
 #pragma once
@@ -16,6 +17,7 @@
 #include <vector>
 
 namespace http_task {
+inline namespace v1 {
 
 /// HTTP header fields as name/value pairs, in order; a name may repeat.
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -130,4 +132,5 @@ inline bool method_has_body(std::string_view method) noexcept {
   return method == "POST" || method == "PUT" || method == "PATCH";
 }
 
+}  // namespace v1
 }  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Adds headers that depend on each attempt's exact bytes and time: request signing.
 // Runs on the thread running the loop before every attempt, so each retry is signed anew.
 // http_task/standard_webhooks.hpp has the Standard Webhooks signer.
@@ -9,6 +10,7 @@
 #include <string_view>
 
 namespace http_task {
+inline namespace v1 {
 
 /// What a RequestSigner signs: one attempt of a call. The views are valid during
 /// RequestSigner::sign() only.
@@ -39,4 +41,5 @@ class RequestSigner {
   virtual Headers sign(const SigningInput& input) const = 0;
 };
 
+}  // namespace v1
 }  // namespace http_task

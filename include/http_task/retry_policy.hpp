@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // When a failed call is tried again. Off by default, as in Celery: a webhook call
 // may have effects, and only the caller knows whether repeating it is safe.
 #pragma once
@@ -7,6 +8,7 @@
 #include <vector>
 
 namespace http_task {
+inline namespace v1 {
 
 /// When a failed call is tried again (ClientOptions::retry, CallOptions::retry).
 ///
@@ -96,4 +98,5 @@ struct RetryPolicy {
   }
 };
 
+}  // namespace v1
 }  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Request signing per the Standard Webhooks specification: each attempt carries
 // webhook-id, webhook-timestamp and webhook-signature ("v1,<base64 HMAC-SHA256 of
 // id.timestamp.body>"), so the receiver can check who sent it and that it is fresh.
@@ -24,6 +25,7 @@
 #include <vector>
 
 namespace http_task {
+inline namespace v1 {
 
 /// Signs each attempt per the Standard Webhooks specification: webhook-id (the call's
 /// id), webhook-timestamp (seconds since the epoch) and webhook-signature headers.
@@ -111,4 +113,5 @@ class StandardWebhooksSigner : public RequestSigner {
   std::vector<std::string> keys_;
 };
 
+}  // namespace v1
 }  // namespace http_task

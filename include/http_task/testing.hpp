@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // An in-process webhook server for tests of code that calls webhooks: routes answered by
 // C++ handlers (success, failure, HTTP errors, delays, faults), and a record of every
 // request it got. Not part of http_task.hpp: include it in test programs only.
@@ -50,7 +51,9 @@
 
 /// An in-process webhook server for tests of code that calls webhooks (testing.hpp;
 /// docs/testing.md).
-namespace http_task::testing {
+namespace http_task {
+inline namespace v1 {
+namespace testing {
 
 /// One request as the WebhookServer read it.
 struct ReceivedRequest {
@@ -586,4 +589,6 @@ class WebhookServer {
   std::thread acceptor_;
 };
 
-}  // namespace http_task::testing
+}  // namespace testing
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TLS settings of a Client. Verification is on unless switched off; a webhook client
 // that trusts any certificate hands its payloads to whoever sits on the path.
 #pragma once
@@ -5,6 +6,7 @@
 #include <string>
 
 namespace http_task {
+inline namespace v1 {
 
 /// TLS settings of a Client (ClientOptions::tls); docs/https-h2.md.
 struct TlsOptions {
@@ -19,4 +21,5 @@ struct TlsOptions {
   bool https_only = false;
 };
 
+}  // namespace v1
 }  // namespace http_task

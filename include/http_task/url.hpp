@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A webhook endpoint, as Celery's celery.task.http.URL: get_async() and post_async()
 // send the arguments and return the future of the answer's retval.
 //
@@ -16,6 +17,7 @@
 #include <utility>
 
 namespace http_task {
+inline namespace v1 {
 
 /// A webhook endpoint, as Celery's `celery.task.http.URL`: its calls return the future
 /// of the answer's retval.
@@ -136,4 +138,5 @@ class URL {
   CallOptions options_;
 };
 
+}  // namespace v1
 }  // namespace http_task

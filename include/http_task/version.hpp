@@ -1,8 +1,16 @@
+// SPDX-License-Identifier: MIT
 // The one place the version lives; CMake reads it from here.
 #pragma once
 
 /// \file
 /// The library's version, as macros (included by http_task.hpp).
+///
+/// Every name of the library is declared in the inline namespace `http_task::v1`, the ABI
+/// version: code writes `http_task::Client`, the linker sees `http_task::v1::Client`. A
+/// program that links two builds of different ABI versions (a plugin, a static library
+/// built against another release) so gets two sets of symbols, each with its own
+/// default_client(), instead of one silently shared. A release that changes the ABI
+/// changes the namespace's name.
 
 /// The major version number.
 #define HTTP_TASK_VERSION_MAJOR 0

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The server side of the protocol, for C++ HTTP servers that want to be webhooks: read the
 // call's arguments, write a correct answer. No HTTP server here (bring your own: see
 // examples/webhooks/cpp for cpp-httplib); this header only turns text into text.
@@ -30,7 +31,9 @@
 /// The server side of the protocol, for C++ HTTP servers that are webhooks: read the
 /// call's arguments (call_arguments()) and write a correct answer (success_body(),
 /// failure_body()). Text in, text out: no HTTP server, no threads, no state.
-namespace http_task::webhook {
+namespace http_task {
+inline namespace v1 {
+namespace webhook {
 
 /// The Content-Type of a webhook answer: "application/json".
 inline constexpr std::string_view content_type = "application/json";
@@ -289,4 +292,6 @@ inline Params call_arguments(std::string_view method, std::string_view target,
   return parse_form(body);
 }
 
-}  // namespace http_task::webhook
+}  // namespace webhook
+}  // namespace v1
+}  // namespace http_task

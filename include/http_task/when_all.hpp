@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fan-in over many results without a thread per result (or any thread at all): each
 // input tells a shared counter when it finishes, and the last (or, for when_any, the
 // first) completes the combined result.
@@ -22,6 +23,7 @@
 #include <vector>
 
 namespace http_task {
+inline namespace v1 {
 
 /// What when_any() gives: every input, and which one finished first. Move-only.
 template <class T>
@@ -144,4 +146,5 @@ auto when_any(It first, It last) {
       std::vector<Result>(std::make_move_iterator(first), std::make_move_iterator(last)));
 }
 
+}  // namespace v1
 }  // namespace http_task

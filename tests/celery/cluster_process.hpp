@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // examples/celery_gateway/cluster.sh as a child process of the test: started on a free
 // port, its `pid <role> <pid>` lines read, stopped by pid (SIGTERM: it stops what it
 // started), SIGKILL to its process group only if it does not exit.

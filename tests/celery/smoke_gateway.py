@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """Smoke test of examples/celery_gateway: starts cluster.sh on a free port and checks each
 route with urllib (Flower's apply/result/revoke, the batch wait, djcelery's routes), the
 tasks (http_dispatch against a tiny stdlib webhook), idempotent applies, a kill -9 of the

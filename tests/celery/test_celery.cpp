@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // celery::Gateway against the example cluster (examples/celery_gateway/cluster.sh): Redis,
 // two workers, the Django gateway, started once for the binary and stopped by pid.
 // The fault cases (gateway and Redis restarts, a killed worker) come last: they change

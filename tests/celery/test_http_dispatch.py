@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """tasks.http_dispatch's decoder and requests (examples/celery_gateway/http_dispatch.py),
 case by case as PROTOCOL.md section 2 lists them, against a stdlib webhook on 127.0.0.1.
 No cluster needed: HttpDispatch is called directly.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The http-task tool as a user runs it: a child process against the real test server,
 // judged by its stdout, stderr and exit status.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # One ctest per Catch2 test case, so `ctest -R retry` finds the retry cases, `ctest -j2`
 # spreads them over cores and a failure names its case.
 #

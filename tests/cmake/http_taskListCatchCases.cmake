@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 # Run by http_task_discover_cases() after a test binary is linked: writes CTEST_FILE, the
 # add_test() of each Catch2 case of each source file in TEST_STEMS (comma separated).
 # Case names go through strings only, never CMake lists: they may hold ';'.

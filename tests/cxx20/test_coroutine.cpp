@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // co_await on AsyncResult and coroutines returning AsyncResult (C++20 build only).
 #include <catch2/catch.hpp>
 

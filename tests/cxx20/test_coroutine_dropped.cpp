@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // co_await on a result whose executor drops the resume job (a pool after stop()): the
 // coroutine's result fails as then() does, and its frame is destroyed, not leaked.
 #include <catch2/catch.hpp>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the API reference from docs/Doxyfile into a scratch dir; fails on any Doxygen
 # warning (an undocumented public name, a broken link or command in a doc comment), on a
 # failed run, and when no index.html was made. The only exceptions are the marked EXCLUDE

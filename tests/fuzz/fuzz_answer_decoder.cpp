@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for the decoder: every body must give a value or an error, never a
 // crash, a leak or undefined behaviour, and the same one whether decoded from a view or
 // in place in its own buffer (as the loop does large answers). The first byte picks the

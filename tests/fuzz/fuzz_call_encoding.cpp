@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Fuzzes the call side: URL query merging, form encoding and decoding, UTF-8
 // validation, credential redaction, and the request checks a Transfer makes before
 // anything is sent. Input: newline-separated fields: url, method, then name/value

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libFuzzer target for building JSON: whatever parses is rebuilt from its parts with
 // Json::from, Json::array and Json::object, and the rebuilt value must be equal to it,
 // dump to text that parses back equal, and carry the same text as the parsed value's

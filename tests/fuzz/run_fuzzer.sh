@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Runs one libFuzzer target for a fixed time over a copy of its corpus, so the repo's corpus
 # is never written to. Any crash, leak, sanitizer report or timeout makes libFuzzer exit non-zero.
 # usage: run_fuzzer.sh <fuzzer> <repo corpus dir> <work dir> <seconds>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Memory stays bounded when continuations are slower than the answers (queued ones
 // count against max_pending_calls), and a cancelled call waiting for its retry is
 // released at the cancel, not when its retry would have been due.

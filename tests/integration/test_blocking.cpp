@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Waiting for a result where the wait could never end (docs/blocking.md): on the thread
 // running a Client's loop it throws std::logic_error, which reaches the call as its
 // error; on the completion thread it runs the continuations queued behind it. Each case

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What goes on the wire: arguments, methods, headers, redirects, refusals. The test
 // server's /echo route answers with what it received.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What the Client puts on the wire, read from http_task::testing::WebhookServer's record
 // instead of a Python server's echo: retries, headers, bodies, and a call per attempt.
 #include <catch2/catch.hpp>

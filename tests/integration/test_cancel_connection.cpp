@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // cancel() over HTTP/1.1 closes the call's connection, as documented (over HTTP/2 it
 // resets the stream instead, and the connection stays: tested with an h2 server
 // elsewhere). The server's own count of open connections shows it.

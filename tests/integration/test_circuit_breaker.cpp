@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The per-origin circuit breaker against a real server on 127.0.0.1 (testing.hpp's
 // WebhookServer, which counts what reaches it): it opens after failures, then fails fast
 // without sending anything, lets exactly one probe through once open_for has passed, and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The loop: concurrency from many threads, connection reuse, timeouts, cancellation,
 // shutdown, the log hook. No call may be left without an answer.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // then() against the real server: where continuations run, that a slow one stalls no
 // call, errors and cancels flowing down chains, and shutdown with continuations pending.
 #include <catch2/catch.hpp>

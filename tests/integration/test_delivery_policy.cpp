@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Standard Webhooks delivery rules (RetryPolicy::standard_webhooks, the dead-letter
 // hook): any failure but 410 Gone is tried again on the schedule, Retry-After is obeyed
 // in both its forms, every attempt of a call carries the same Idempotency-Key, and a call

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Descriptors a Client holds are not inherited by the processes the application starts:
 // its connections, libcurl's wake-up socket pairs, its epoll set and eventfd.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Extending a call without touching the loop, as Celery users subclassed HttpDispatch.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The Celery documentation's own example: the Django `multiply` view, served by a real
 // Django app (examples/django_webhook), called with GET and POST.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Who runs the loop (detail/loop/driver.hpp): a thread waiting in get() drives it while
 // nobody else does, the loop thread otherwise. Whatever thread holds the role, and
 // whenever it lets go, every call must still be answered.

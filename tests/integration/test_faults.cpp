@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A server that misbehaves on purpose: every fault ends the call with the right error
 // within its timeout, and the same Client goes on serving other calls.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fork() without exec: the child draws fresh call ids, a parent's Client refuses calls
 // there through the future without touching the parent's loop, the parent's calls
 // waited for there fail rather than hang, default_client() there is the child's own,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // HTTP/2: multiplexing on one connection per origin, the HTTP version a Client speaks,
 // and no call lost or answered twice when the server ends streams or connections
 // (tests/servers/h2_fault_server.py does each on purpose).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // JSON request bodies: URL::post_json, Request::json with any method, signing of the
 // exact bytes, against the test server's /json receiver (express.json()'s rules).
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Options and promises of the API that no other test exercised: each case sets one and
 // checks the behaviour it promises, in a way that fails if the option were ignored.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Client::origin_stats() against real servers on 127.0.0.1: each call lands in exactly
 // one count, by origin; the latency percentiles of a known mix are on the right side of
 // the known delays; and reading them while calls run is safe (this file runs under TSan

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Out of memory while calls are in flight: every call still completes (with its answer,
 // or an error such as TransportError(CURLE_OUT_OF_MEMORY)), none is stranded, and the
 // process and its Client go on. The address space is capped (RLIMIT_AS) a little above

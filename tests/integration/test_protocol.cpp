@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Every row of PROTOCOL.md section 2, sent by a real HTTP server with the exact bytes.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Calls through real proxies on 127.0.0.1 (ClientOptions::proxy): tinyproxy for HTTP with
 // Basic authentication, dante (danted) for SOCKS5. Each proxy runs from its own config in a
 // temp dir on a free port and is stopped by pid; its log shows it carried the request.

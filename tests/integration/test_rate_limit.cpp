@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The per-origin rate limit (ClientOptions::rate_limit): calls over it wait in order and
 // never fail for it; the cap and the rate hold as the server sees them; other origins go
 // on meanwhile; a waiting call's timeout, cancel() and the Client's shutdown end it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Retries: opt-in, bounded by attempts and one deadline, backoff with jitter,
 // Retry-After honoured, POST only when declared idempotent, each attempt signed anew.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TLS, the SSRF guard, redirects that must not leak credentials, auth headers.
 #include <catch2/catch.hpp>
 

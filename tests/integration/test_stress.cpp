@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // 10,000 calls, continuations on a pool, random cancels from several threads at once:
 // every result resolves exactly once, nothing hangs (run under TSan and ASan/LSan too).
 #include <catch2/catch.hpp>

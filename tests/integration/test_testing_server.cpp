@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // http_task/testing.hpp's WebhookServer: every kind of answer it can give reaches the
 // caller as the error (or value) a real webhook's would, and it records what it got.
 #include <catch2/catch.hpp>

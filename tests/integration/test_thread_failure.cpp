@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The completion thread cannot be started (EAGAIN: the process may have no more
 // threads): the continuations that needed it fail with an Error saying why, instead of
 // waiting forever in a queue nobody runs, and a later continuation tries again.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // TLS sessions shared by every multi handle and easy handle of a Client (shared_cache.hpp).
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Calls to a webhook listening on a Unix domain socket (ClientOptions::unix_socket,
 // CallOptions::unix_socket), against the test server started with --unix.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // URL::set_options: every field of CallOptions set on a URL reaches its calls, and a
 // call's own options win field by field. One case per field, against the test server.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A Client without its own thread: the test's thread drives it with run_once()/run().
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A wait on a Client without its own thread never hangs: while nobody drives the
 // Client, the waiting thread drives it itself (detail/loop/user_driver.hpp); while
 // another thread does, it sleeps until its result is ready. Each case runs in a forked

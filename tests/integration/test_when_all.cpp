@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // when_all / when_any over real calls: no thread per element, errors kept per call.
 #include <catch2/catch.hpp>
 

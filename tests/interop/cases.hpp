@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one list of conformance cases every webhook server kind must pass (Django, Rails,
 // Flask, Express, C++). Each is a call with http_task and the answer it must produce. The
 // routes are the same on every server (examples/webhooks/README.md):

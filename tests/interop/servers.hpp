@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How to start each webhook server kind. Every one takes the same command line
 // (--host, --port, and --port-file/--parent-pid, which ServerProcess appends).
 #pragma once

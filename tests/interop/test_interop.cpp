@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Interop: the shared cases (cases.hpp) against real webhook servers written with each
 // framework people use (servers.hpp). One binary; ctest runs it once per framework:
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // With odr_second_tu.cpp: two translation units of one binary include every header, so a
 // function defined in a header without `inline` is defined twice and the link fails.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The consumer program shared by every tests/packaging/ project: offline use of the public
 // API through the umbrella header, so headers, include paths (RapidJSON, curl) and link flags
 // (libcurl, threads) are all exercised.

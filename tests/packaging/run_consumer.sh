@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds and runs one consumer project of tests/packaging/ the way a user would.
 # usage: run_consumer.sh <find_package|pkg_config|add_subdirectory|fetch_content>
 #                        <source dir> <http_task build dir> <scratch dir> <c++ compiler>

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the Debian packages from a copy of the tree, checks them with lintian, unpacks
 # them into a scratch root (dpkg -x: no root rights, the system's dpkg database untouched)
 # and builds the consumer project against that root with find_package and pkg-config.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Builds the project as a distribution packager does: tests off (CTest's BUILD_TESTING), then
 # build and install. Fails if anything but the installed program was linked, or if the
 # install lacks the library's headers, package files or the CLI.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The consumer program for http_task::signing: signs an attempt with the Standard Webhooks
 // signer and verifies the signature, offline. Links only if the package's signing target
 // brings libcrypto along.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // exit() called from continuations: one on the completion thread (the default executor),
 // one inline on the thread that finished the call (the loop thread), with the default
 // Client and a call still pending on it. Neither may std::terminate or hang; ctest

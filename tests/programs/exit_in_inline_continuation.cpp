@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // exit() called from an inline_executor continuation, on the thread running the loop of
 // the default Client, with another call still pending: default_client()'s shutdown at
 // exit runs on that thread, in the middle of a loop turn. It must neither join itself

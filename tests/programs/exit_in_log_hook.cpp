@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // exit() called from the log hook, on the thread running the loop, while a static Client
 // is alive: its destructor runs on that very thread, in the middle of a loop turn. It
 // must neither join itself (std::terminate) nor wait for the loop it is running (a

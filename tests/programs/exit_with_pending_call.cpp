@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Returning from main while a call is still pending on default_client() must exit
 // cleanly: no hang, no crash. ctest runs this with a timeout and expects exit code 0.
 #include <http_task/http_task.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // fork() then exec() of a program using the library, from a process whose default
 // Client has a connection open and a call pending: the new program starts with none of
 // the parent's descriptors (sockets, epoll set, eventfd), makes its own calls with ids

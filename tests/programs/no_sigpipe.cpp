@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // SIGPIPE: the library needs no SIG_IGN from its host. A call whose server resets the
 // connection while the request body is still being sent fails with TransportError;
 // the process, with SIGPIPE at its default action (death), lives on. ctest expects exit

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A connection whose socket epoll refuses (ENOSPC: the user's limit of watches, ENOMEM)
 // must end its call at once with a TransportError, not wait for the call's timeout
 // without ever being told the socket is ready. The kernel's limit is system-wide

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A URL used after default_client() was shut down at exit: from a static destructor and
 // from a thread still calling while the process exits. Each call must complete with
 // CancelledError (or its answer), never touch freed memory, and the program must exit

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """An https server speaking h2 (and HTTP/1.1) that misbehaves on purpose, for http_task's tests.
 
     h2_fault_server.py --tls-cert F --tls-key F [--alpn h2,http/1.1] [--max-streams N]

@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """http_task's own webhook test server: correct answers and deliberate faults.
 
 Python standard library only. HTTP/1.1 is parsed and written by hand over asyncio

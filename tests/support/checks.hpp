@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Checks shared by the test files: a call's error, a substring, an executor run by hand.
 #pragma once
 

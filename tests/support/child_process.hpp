@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Runs a test body in a forked child with an alarm, for tests whose failure is a hang or
 // an abort: the parent's test fails with what happened instead of hanging itself.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // tests/servers/h2_fault_server.py with throwaway certificates, and its /stats.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Tallies over many calls' results, for tests that start calls in bulk.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A test server run as a child process on 127.0.0.1, owned and stopped by pid.
 #pragma once
 

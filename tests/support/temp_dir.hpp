@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A fresh directory under /tmp, removed with its contents by the destructor.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The project's test servers, started on first use and stopped at process exit.
 #pragma once
 

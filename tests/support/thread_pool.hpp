@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A small thread pool, the kind of executor users bring: both post(job) and job-taking
 // call syntax, so tests can hand it over either way.
 #pragma once

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Throwaway certificates for TLS tests, made at run time with the openssl command:
 // a CA, a server certificate for 127.0.0.1/localhost, and a client certificate.
 #pragma once

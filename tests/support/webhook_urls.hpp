@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Short ways to address the test server's routes from integration tests.
 #pragma once
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // then(), make_ready_result, cancel propagation and when_all/when_any over results the
 // test completes by hand: no network, no Client.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // detail::CircuitBreaker's state machine, with made-up times (no clock is read): when it
 // opens, what the window forgets, the single probe, and what the probe's outcome does.
 #include <catch2/catch.hpp>

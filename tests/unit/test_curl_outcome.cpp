@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // detail/loop/curl_outcome.hpp: an attempt's end (libcurl's code, the HTTP status, the
 // body, the callbacks' notes) to the call's outcome, without a socket.
 #include <catch2/catch.hpp>

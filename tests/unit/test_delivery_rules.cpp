@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // detail/policy/delivery_rules.hpp and the Standard Webhooks RetryPolicy: which statuses
 // are retried, and the waits the schedule gives (jitter within its bounds).
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Json::from / array / object, iteration, and the build -> dump -> parse round trip.
 #include <catch2/catch.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // detail::LatencyHistogram: buckets cover every value, are at most 12.5 % wide, and the
 // percentiles of a known set of values are the tops of the right buckets.
 #include <catch2/catch.hpp>

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // then() with generic lambdas, as the README promises: a generic lambda gets the
 // finished AsyncResult<T>&&, even when its body would not compile for a plain T.
 #include <catch2/catch.hpp>

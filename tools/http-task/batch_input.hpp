@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Batch input: one call per line, as a JSON object or as `[METHOD] URL name=value ...`.
 #pragma once
 

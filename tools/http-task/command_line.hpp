@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The command line of http-task: options, exit codes and the usage text.
 #pragma once
 

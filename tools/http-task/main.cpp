@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // http-task: call Celery-style HTTP webhooks from the shell, one call or a batch of them.
 // `http-task --help` documents the interface; command_line.hpp holds it.
 #include <http_task/http_task.hpp>

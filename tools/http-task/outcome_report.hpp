@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What happened to a call, in the words and codes of the command line: the error class,
 // its exit code, its JSON result line, and the batch's progress bar and summary.
 #pragma once

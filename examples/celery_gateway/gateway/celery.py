@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The cluster's Celery app, configured from gateway.settings (the CELERY_ names).
 
 Workers start it as `/usr/bin/python3 -m celery -A gateway worker`; the gateway imports it.

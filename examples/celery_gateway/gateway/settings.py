@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Settings of the gateway and of the workers; everything that differs per cluster is read
 from the environment (cluster.sh sets it)."""
 import os

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Flower-compatible routes, the batch wait route, and djcelery's old routes."""
 from django.urls import include, path
 

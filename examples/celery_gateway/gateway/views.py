@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The gateway's routes (PROTOCOL.md section 5; the wire format is agreed with the C++
 http_task::celery::Gateway, and the /api/task/ routes are Flower's, so clients written for
 Flower work here too).

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """WSGI entry point: `python3 -m gunicorn gateway.wsgi` (cluster.sh)."""
 import os
 

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """Settings for the multiply webhook: no database, no apps, nothing to migrate."""
 import os
 

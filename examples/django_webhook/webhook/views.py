@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: MIT
 """The Celery 2.2 docs' multiply webhook, ported to today's Django, and the routes the
 interop tests need (identical in every examples/webhooks server)."""
 import re

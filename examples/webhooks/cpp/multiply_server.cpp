@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The multiply webhook as a C++ HTTP server: cpp-httplib (Debian's libcpp-httplib-dev)
 // serves, http_task/webhook.hpp reads the arguments and writes the answers.
 //

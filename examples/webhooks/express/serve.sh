@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
 # Starts the Express multiply webhook; the arguments go to server.js (--host, --port,
 # --port-file, --parent-pid). Installs the locked dependencies first if they are missing.
 set -euo pipefail

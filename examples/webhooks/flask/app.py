@@ -1,4 +1,5 @@
 #!/usr/bin/python3
+# SPDX-License-Identifier: MIT
 """The multiply webhook in Flask (Debian's python3-flask), served by Werkzeug's threaded
 server for tests and demos.
 

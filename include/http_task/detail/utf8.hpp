@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Strict UTF-8 (RFC 3629: no overlongs, no surrogates, nothing past U+10FFFF), shared by
 // the call (arguments are refused unless UTF-8) and the decoder (answers are checked
 // before parsing). Webhook text is nearly all ASCII, so ASCII is skipped 8 bytes at a time.
@@ -8,7 +9,9 @@
 #include <cstring>
 #include <string_view>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 inline bool is_valid_utf8(std::string_view text) noexcept {
   const auto* s = reinterpret_cast<const unsigned char*>(text.data());
@@ -52,4 +55,6 @@ inline bool is_valid_utf8(std::string_view text) noexcept {
   return true;
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

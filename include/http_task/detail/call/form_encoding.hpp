@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // application/x-www-form-urlencoded, as HTML forms and Python's urlencode write it:
 // letters, digits and "-._~" stay, space becomes '+', every other byte is %XX.
 #pragma once
@@ -9,7 +10,9 @@
 #include <string>
 #include <string_view>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 inline bool is_form_unreserved(unsigned char c) noexcept {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -75,4 +78,6 @@ inline std::string form_decode(std::string_view text) {
   return out;
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Building the URL a call goes to. Celery merged GET arguments into the URL's own
 // query: the call's values win on the same name, other pairs stay, an empty path
 // becomes "/", and the #fragment is kept (a '?' after '#' belongs to the fragment).
@@ -10,7 +11,9 @@
 #include <string>
 #include <string_view>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 inline char ascii_lower(char c) noexcept {
   return (c >= 'A' && c <= 'Z') ? char(c - 'A' + 'a') : c;
@@ -110,4 +113,6 @@ inline std::string redact_credentials(std::string_view url) {
   return out;
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

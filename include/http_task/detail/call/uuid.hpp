@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Call ids: random (version 4) UUIDs, as Celery gave its tasks. The random bits are
 // drawn when a call starts; the text is made only when someone asks for it (most
 // calls are never asked: it saves a string allocation and the formatting per call).
@@ -9,7 +10,9 @@
 #include <random>
 #include <string>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 struct Uuid4 {
   std::uint64_t hi = 0;
@@ -55,4 +58,6 @@ struct Uuid4 {
   }
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

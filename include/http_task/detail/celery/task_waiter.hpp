@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How http_task::celery::Gateway follows waiting tasks without a thread per task: one
 // TaskWaiter per Gateway keeps every waiting task id, and long-polls the gateway for
 // them from the Client's own continuations, never blocking.
@@ -38,7 +39,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // Flower's and our gateway's answers are plain JSON, not Celery webhook answers: 2xx is
 // the value, anything else an HttpError with the gateway's {"error": ...} as reason.
@@ -399,4 +402,6 @@ class TaskWaiter : public std::enable_shared_from_this<TaskWaiter> {
   std::size_t result_polls_sent_ = 0;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Celery 2.2's webhook answer rules (shared/PROTOCOL.md section 2): HTTP status and body in,
 // the retval or the error out. Content-Type plays no part, as in Celery.
 #pragma once
@@ -12,7 +13,9 @@
 #include <string>
 #include <string_view>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 struct DecodeLimits {
   std::size_t max_depth = 128;  // nested arrays/objects in an answer, its own object included
@@ -162,4 +165,6 @@ inline Outcome decode_answer_in_place(long http_status, std::string& body,
   }
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

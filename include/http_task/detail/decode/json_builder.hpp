@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Building Json values (Json::from, Json::array, Json::object) and iterating over them
 // (Json::items, Json::elements).
 //
@@ -26,7 +27,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // The document a built value lives in: json_holder.hpp's JsonHolder, included below.
 struct JsonHolder;
@@ -257,9 +260,12 @@ class JsonItems {
   Json owner_;  // an object
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task
 
 namespace http_task {
+inline namespace v1 {
 
 template <class T>
 Json Json::from(const T& value) {
@@ -323,6 +329,7 @@ inline detail::JsonElements Json::elements() const {
   return detail::JsonElements(*this);
 }
 
+}  // namespace v1
 }  // namespace http_task
 
 // The holder is defined there, and needs json.hpp, which includes this header: the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Json::as<T>() and Json::get<T>(): a RapidJSON value to T, by the built-in rules or a
 // JsonConverter, errors naming the path of the value that did not fit. Included by
 // json.hpp after the Json class, which it needs complete.
@@ -17,7 +18,9 @@
 #include <string_view>
 #include <type_traits>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 inline std::string preview(const rapidjson::Value& v) {
   switch (v.GetType()) {
@@ -148,4 +151,6 @@ T from_value(const rapidjson::Value& v, const Json& owner, const JsonPath* path)
   }
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

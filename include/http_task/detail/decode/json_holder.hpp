@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The block a parsed or built Json lives in: the RapidJSON document, the pool it
 // allocates from and, for a parse in place, the text its strings point into. Every Json
 // into one value tree shares its holder through a shared_ptr.
@@ -11,7 +12,9 @@
 #include <memory>
 #include <string>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // The parsed document and everything it allocates from, in one heap block: a small answer
 // fits in inline_buffer_ and costs exactly one allocation.
@@ -33,13 +36,17 @@ struct JsonHolder {
   std::string text;   // the text parsed in place, when its buffer was handed over
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task
 
 // The functions below need the Json class complete; json.hpp in turn includes the parser,
 // which needs the holder complete: so it comes in between.
 #include <http_task/json.hpp>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // How json_builder.hpp makes and fills a holder of its own.
 // Chunks of 1 KiB after the holder's inline 256 bytes: a request body is mostly small.
@@ -54,4 +61,6 @@ inline Json holder_json(const std::shared_ptr<JsonHolder>& holder) {
   return Json(std::shared_ptr<const rapidjson::Value>(holder, &holder->document));
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

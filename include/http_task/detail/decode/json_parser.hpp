@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The one place http_task turns bytes into JSON. RapidJSON 1.1.0 is used only in the ways
 // that survive hostile input (see shared/PITFALLS.md): explicit length, UTF-8 validated,
 // iterative, numbers converted here with std::from_chars, nesting depth capped.
@@ -22,7 +23,9 @@
 #include <string_view>
 #include <system_error>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 struct ParseResult {
   Json value;              // null when the parse failed
@@ -98,7 +101,9 @@ class InsituStream {
   char* dst_ = nullptr;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task
 
 // The hook RapidJSON's string parser calls before each byte it reads (a no-op for stream
 // types it has no scanner for), given one for InsituStream. An explicit specialization of
@@ -113,7 +118,9 @@ inline void GenericReader<UTF8<>, UTF8<>, http_task::detail::StackAllocator>::
 }
 }  // namespace rapidjson
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 enum class SaxFailure { kNone, kTooDeep, kNumberOutOfRange, kLoneSurrogate };
 
@@ -420,9 +427,12 @@ inline ParseResult parse_json(std::string_view text, std::size_t max_depth,
   return result;
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task
 
 namespace http_task {
+inline namespace v1 {
 
 inline Json Json::parse(std::string_view text, std::size_t max_depth) {
   detail::ParseResult result = detail::parse_json(text, max_depth);
@@ -430,4 +440,5 @@ inline Json Json::parse(std::string_view text, std::size_t max_depth) {
   return std::move(result.value);
 }
 
+}  // namespace v1
 }  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where in a Json a conversion failed, as a path ("[2].name"), and the error that
 // carries it; with the log-safe quoting that paths and error messages use.
 #pragma once
@@ -10,7 +11,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // One step from the root to the value being converted. Steps live on the caller's stack,
 // so a successful conversion never builds a path string.
@@ -103,4 +106,6 @@ inline std::string join_paths(const std::string& outer, const std::string& inner
   return inner.front() == '[' ? outer + inner : outer + "." + inner;
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

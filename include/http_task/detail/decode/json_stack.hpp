@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The RapidJSON internals http_task specializes: the allocator of every RapidJSON stack
 // it uses (reader, document, writer) and, for that allocator only, RapidJSON's Stack.
 // Both depend on RapidJSON 1.1's internal interface, which may change in any other
@@ -27,7 +28,9 @@ static_assert(RAPIDJSON_MAJOR_VERSION == 1 && RAPIDJSON_MINOR_VERSION == 1,
     "http_task supports RapidJSON 1.1.x only: it specializes rapidjson::internal::Stack and GenericReader::ScanCopyUnescapedString, internals of 1.1; this RapidJSON is another version (see RAPIDJSON_VERSION_STRING in rapidjson/rapidjson.h)"
 #endif
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // The allocator of every RapidJSON stack http_task uses (reader, document, writer). It
 // selects the Stack specialization below and lends one stack its first block, so that
@@ -39,7 +42,9 @@ struct StackAllocator : rapidjson::CrtAllocator {
   bool first_block_lent = false;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task
 
 namespace rapidjson::internal {
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The compile-time rules of Json's conversions: which types Json::as<T>() and
 // Json::from() take, and whether a JsonConverter<T> supplies from_json or to_json.
 #pragma once
@@ -12,6 +13,7 @@
 #include <vector>
 
 namespace http_task {
+inline namespace v1 {
 
 class Json;
 
@@ -72,4 +74,5 @@ template <class T>
 struct IsJsonBuildable<std::optional<T>> : IsJsonBuildable<T> {};
 
 }  // namespace detail
+}  // namespace v1
 }  // namespace http_task

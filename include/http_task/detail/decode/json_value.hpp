@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a Json does with the RapidJSON value it points to: its null, its type's name,
 // its compact text, member lookup and deep equality. Iterative where RapidJSON would
 // recurse, as a value may be as deep as its parser's max_depth.
@@ -18,7 +19,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 inline const rapidjson::Value& null_value() noexcept {
   // Never destroyed: a Json alive during static destruction must still see a valid null.
@@ -190,4 +193,6 @@ inline bool values_equal(const rapidjson::Value& lhs, const rapidjson::Value& rh
   return true;
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The state one call shares between its future (the user's threads) and whoever
 // completes it (the loop, a cancel, a shutdown). It completes exactly once: the first
 // complete() wins, later ones are no-ops, so value, error and cancel never race.
@@ -19,7 +20,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class CallState;
 
@@ -257,4 +260,6 @@ class CallState {
   mutable std::atomic<bool> id_made_{false};
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A Client's own executor for continuations nobody gave an executor to. User code
 // must not run on the loop thread (a slow continuation would stall every call), so
 // jobs go to a queue that is run either by one completion thread, started on first use,
@@ -22,7 +23,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class CompletionQueue final : public std::enable_shared_from_this<CompletionQueue>,
                               public WaitHelper {
@@ -238,4 +241,6 @@ struct CompletionQueueExecutor {
   void operator()(Job job) const { queue->post(std::move(job)); }
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

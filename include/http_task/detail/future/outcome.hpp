@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How a call ended: a value or an error, never both. The loop fills it once; the
 // future hands it to the user.
 #pragma once
@@ -7,7 +8,9 @@
 #include <exception>
 #include <utility>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 struct Outcome {
   Json value;                // meaningful only when error is null
@@ -22,4 +25,6 @@ struct Outcome {
   bool ok() const noexcept { return !error; }
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

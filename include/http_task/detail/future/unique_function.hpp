@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A move-only std::function<void()>: continuations and executor jobs may own results
 // (AsyncResult is move-only), which std::function cannot hold in C++17.
 #pragma once
@@ -6,7 +7,9 @@
 #include <type_traits>
 #include <utility>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class UniqueFunction {
  public:
@@ -39,4 +42,6 @@ class UniqueFunction {
   std::unique_ptr<Concept> impl_;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The state of a result that no HTTP call fills: a then() continuation, when_all,
 // when_any, a coroutine, make_ready_result. It holds a T itself (a call's state holds
 // Json, converted at get()), and knows what to cancel upstream when it is cancelled.
@@ -15,7 +16,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // Whether get() may copy a T: std::vector claims to be copyable even when its elements
 // (AsyncResults, from when_all) are not.
@@ -80,4 +83,6 @@ class ValueState final : public CallState {
   UniqueFunction hook_;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Decides, for each address libcurl is about to connect to, whether the address
 // guard lets it through. Works on resolved binary addresses only: every textual
 // trick (octal, hex, decimal IPv4, IPv4-mapped IPv6) has been undone by then.
@@ -17,7 +18,9 @@
 #include <string_view>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // An address as 16 bytes: IPv4 a.b.c.d is stored as ::ffff:a.b.c.d, so one table of
 // ranges serves both families.
@@ -172,4 +175,6 @@ class AddressFilter {
   std::vector<AddressRange> allowed_;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

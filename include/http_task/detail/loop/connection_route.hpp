@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where a call's connection goes: straight to the URL's host, through a proxy, or to a
 // Unix domain socket. Kept apart from the loop, which only calls these two functions.
 #pragma once
@@ -10,7 +11,9 @@
 
 #include <string>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // Thrown by Transfer::prepare, so the call's future gets it: a path libcurl would cut
 // or refuse later with a vaguer error.
@@ -46,4 +49,6 @@ inline void configure_unix_socket(CURL* e, const std::string& path) {
   curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, path.empty() ? nullptr : path.c_str());
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

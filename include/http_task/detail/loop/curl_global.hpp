@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // libcurl's process-wide setup, done once before the first Client exists.
 #pragma once
 
@@ -5,7 +6,9 @@
 
 #include <curl/curl.h>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // curl_global_init is thread-safe in Debian's build (and every libcurl >= 7.84), and a
 // function-local static makes the call once. There is deliberately no cleanup: other
@@ -15,4 +18,6 @@ inline void ensure_curl_global_init() {
   if (rc != CURLE_OK) throw TransportError(rc, "curl_global_init failed");
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // How an attempt's end becomes the call's outcome: libcurl's result code, the HTTP
 // status, the answer's bytes and what the loop's callbacks noted on the way (a limit
 // passed, memory ran out, the address guard refused) in; the retval or the error out.
@@ -18,7 +19,9 @@
 #include <string>
 #include <string_view>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // What an attempt ended with, as libcurl and the loop's callbacks left it.
 struct AttemptEnd {
@@ -89,4 +92,6 @@ inline AttemptEnd attempt_end(const Transfer& call, CURLcode rc, const EasyHandl
   return end;
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Who runs the EventLoop. libcurl handles may be used by any thread, one at a time, so
 // running the loop is a role, held under a mutex, rather than a thread.
 //
@@ -25,7 +26,9 @@
 #include <thread>
 #include <utility>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class Driver {
  public:
@@ -237,4 +240,6 @@ class Driver {
   Clock::time_point orphan_since_{};  // when the role was last let go with calls left
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A libcurl easy handle kept for reuse, and the options it was last given. libcurl keeps
 // every option across transfers, so a call sets only what differs from the previous call
 // on the same handle. Calls to one webhook then cost one or two curl_easy_setopt calls
@@ -16,7 +17,9 @@
 #include <string>
 #include <string_view>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class MultiShard;
 class Transfer;
@@ -176,4 +179,6 @@ class EasyHandle {
   bool debug_set_ = false;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The engine: curl multi handles driven through multi_socket_action, with epoll
 // watching only the sockets libcurl names, so a turn costs O(ready sockets) rather
 // than O(transfers) and 10,000 calls in flight stay cheap. Everything here runs on the
@@ -73,7 +74,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class EventLoop final : public Driver::Engine {
  public:
@@ -539,4 +542,6 @@ class EventLoop final : public Driver::Engine {
       options_.rate_limit.enabled() ? std::make_unique<RateLimiter>(options_.rate_limit) : nullptr;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Which side of a fork() this is. The child of a fork() is a copy of the parent's memory
 // with one thread: a Client's loop thread and completion thread are not there, and its
 // epoll set, eventfd and connections are shared with the parent, which still uses them.
@@ -9,7 +10,9 @@
 
 #include <atomic>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class ForkGeneration {
  public:
@@ -40,4 +43,6 @@ inline constexpr const char* kForkedClientMessage =
     "threads and connections are the parent's. Make a Client in this process "
     "(default_client() gives one)";
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

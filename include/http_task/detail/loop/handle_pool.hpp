@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The libcurl easy handles a loop keeps between calls, and how many it keeps.
 //
 // A handle that finished a call is kept for a next one while the handles, busy and
@@ -23,7 +24,9 @@
 #include <optional>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class HandlePool {
  public:
@@ -92,4 +95,6 @@ class HandlePool {
   Clock::time_point period_start_;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // A libcurl header list that frees itself: the loop's default headers, a call's own,
 // an attempt's signed ones. Freed also when the list is half made and something throws.
 #pragma once
@@ -7,7 +8,9 @@
 #include <memory>
 #include <new>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class HeaderList {
  public:
@@ -29,4 +32,6 @@ class HeaderList {
   std::unique_ptr<curl_slist, Free> list_;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The only door into the loop: threads queue commands here and wake whoever runs the
 // loop (driver.hpp) through an eventfd; libcurl handles are never touched by two
 // threads at once.
@@ -17,7 +18,9 @@
 #include <thread>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class Transfer;
 
@@ -143,4 +146,6 @@ class Inbox {
   std::atomic<std::thread::id> loop_thread_{};
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

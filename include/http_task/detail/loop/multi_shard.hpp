@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One of the loop's curl multi handles. The loop spreads its transfers over several,
 // each holding at most kShardTransfers at once, because libcurl 7.88 looks for a
 // reusable connection by walking every connection its multi handle has to that host:
@@ -19,7 +20,9 @@
 #include <cstdint>
 #include <optional>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class MultiShard {
  public:
@@ -100,4 +103,6 @@ class MultiShard {
   std::uint32_t index_;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Where calls to an https origin go, so that h2 multiplexes. libcurl keeps its
 // connections per multi handle, and the loop spreads calls over multi handles of 64
 // (multi_shard.hpp): an h2 origin then got a connection per shard at least, and libcurl
@@ -48,7 +49,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class OriginRouter {
  public:
@@ -348,4 +351,6 @@ class OriginRouter {
   std::optional<Clock::time_point> next_deadline_;      // of the held calls, at the earliest
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

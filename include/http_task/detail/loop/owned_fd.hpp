@@ -1,10 +1,13 @@
+// SPDX-License-Identifier: MIT
 // A file descriptor closed by its owner's destructor, also when the owner's constructor
 // throws after making it: the Inbox's eventfd and the EventLoop's epoll descriptor.
 #pragma once
 
 #include <unistd.h>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class OwnedFd {
  public:
@@ -21,4 +24,6 @@ class OwnedFd {
   const int fd_;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

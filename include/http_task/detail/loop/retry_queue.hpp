@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The calls waiting for another attempt, earliest first, and the rule that decides
 // whether (and when) a finished attempt is tried again: the call's RetryPolicy, a
 // status or transport error it names, exponential backoff with full jitter, the
@@ -20,7 +21,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class RetryQueue {
  public:
@@ -133,4 +136,6 @@ class RetryQueue {
   std::mt19937_64 random_{std::random_device{}()};
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

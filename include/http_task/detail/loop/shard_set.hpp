@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The loop's curl multi handles: the ordinary shards (multi_shard.hpp says why there
 // are several) and the origins' (origin_router.hpp), the epoll set their sockets are
 // watched in, and libcurl's socket and timer callbacks. A socket epoll refuses, or a
@@ -30,7 +31,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class ShardSet {
  public:
@@ -300,4 +303,6 @@ class ShardSet {
   bool watch_failed_ = false;  // some active call has a loop_failure
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

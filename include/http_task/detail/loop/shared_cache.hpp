@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What every multi handle of one Client shares through libcurl's share interface: TLS
 // sessions and the DNS cache. The loop spreads its transfers over several multi handles
 // (multi_shard.hpp), and without this each one, and each easy handle, kept its own TLS
@@ -14,7 +15,9 @@
 
 #include <curl/curl.h>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class SharedCache {
  public:
@@ -35,4 +38,6 @@ class SharedCache {
   CURLSH* share_;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

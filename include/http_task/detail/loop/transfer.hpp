@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One call as the loop sees it: the request ready to go on the wire, its libcurl
 // handle while it runs, and the answer's bytes. Built and validated on the calling
 // thread, then owned by the loop (whichever thread drives it) until it finishes.
@@ -30,7 +31,9 @@
 #include <string_view>
 #include <utility>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 inline bool is_http_token(std::string_view s) noexcept {
   if (s.empty()) return false;
@@ -309,4 +312,6 @@ class Transfer final : public CallState, public std::enable_shared_from_this<Tra
   const unsigned generation_ = ForkGeneration::current();  // the process it was made in
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Setting up an easy handle for a call: once per handle what every call of a Client
 // shares, then per attempt what may differ between calls, and the libcurl callbacks
 // that read the answer into the handle. Owns what every handle of the Client points to
@@ -29,7 +30,9 @@
 #include <string_view>
 #include <utility>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class TransferSetup {
  public:
@@ -235,4 +238,6 @@ class TransferSetup {
   SharedCache share_;  // before the handles that use it, in the loop too
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Who drives a Client without its own thread (own_thread = false). The application
 // does, with run_once()/run(). But a thread that waits for one of its results while
 // nobody drives (the application's thread between two run_once() calls, or any other
@@ -28,7 +29,9 @@
 #include <thread>
 #include <utility>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class UserDriver final : public WaitHelper, public std::enable_shared_from_this<UserDriver> {
  public:
@@ -163,4 +166,6 @@ class UserDriver final : public WaitHelper, public std::enable_shared_from_this<
   bool closed_ = false;
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // One origin's circuit breaker (http_task/circuit_breaker.hpp says what it does). Its
 // transitions happen on the loop's thread only, when a call asks to go and when an
 // attempt ends, so it needs no timer and no lock; state and retry_at are mirrored in
@@ -13,7 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class CircuitBreaker {
  public:
@@ -132,4 +135,6 @@ class CircuitBreaker {
   std::atomic<Clock::rep> retry_at_{0};
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // What a RetryPolicy decides about a finished attempt, apart from the loop: which HTTP
 // statuses are tried again, how long the wait before the next attempt is, and the
 // DeadLetter of a call it gave up on. The loop's driver calls these.
@@ -18,7 +19,9 @@
 #include <string>
 #include <string_view>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // Whether an HTTP answer with this status is tried again (a 2xx never is).
 inline bool retries_status(const RetryPolicy& policy, long status) noexcept {
@@ -88,4 +91,6 @@ inline void send_dead_letter(const ClientOptions& options, const Transfer& call,
   }
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

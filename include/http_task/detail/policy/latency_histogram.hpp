@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // Call durations of one origin, for percentiles: fixed buckets, log-spaced, so recording
 // allocates nothing and costs one relaxed atomic add, and any thread may read while the
 // loop records. Microseconds: below 16 each value has its bucket; above, each doubling
@@ -13,7 +14,9 @@
 #include <cstddef>
 #include <cstdint>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class LatencyHistogram {
  public:
@@ -88,4 +91,6 @@ class LatencyHistogram {
   std::atomic<std::uint64_t> max_{0};
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The key per-origin policies (circuit breaker, statistics) file a call under: the URL's
 // scheme and authority as origin_router.hpp takes them (url_authority), lowercased and
 // without "user:password@" (the key is shown in errors and statistics), plus the Unix
@@ -9,7 +10,9 @@
 #include <string>
 #include <string_view>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 // Into `out`, whose capacity is reused: no allocation once it is large enough.
 inline void origin_key(std::string_view url, std::string_view unix_socket, std::string& out) {
@@ -32,4 +35,6 @@ inline void origin_key(std::string_view url, std::string_view unix_socket, std::
   }
 }
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The per-origin policies of one loop: each origin's circuit breaker and statistics
 // (http_task/circuit_breaker.hpp, http_task/origin_stats.hpp, docs/per-origin.md). The
 // loop calls it where a call's attempt starts (admit), where an attempt's answer is in
@@ -35,7 +36,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class OriginTable {
  public:
@@ -247,4 +250,6 @@ class OriginTable {
   std::string key_;                   // reused for each lookup
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task

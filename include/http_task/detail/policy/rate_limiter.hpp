@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: MIT
 // The per-origin rate limit (rate_limit.hpp) as the loop applies it: a token bucket and
 // a count of attempts in flight per origin, and a line of waiting calls per origin.
 // Only the loop's driver touches it. The loop asks admit() before each attempt; an
@@ -28,7 +29,9 @@
 #include <utility>
 #include <vector>
 
-namespace http_task::detail {
+namespace http_task {
+inline namespace v1 {
+namespace detail {
 
 class RateLimiter {
  public:
@@ -250,4 +253,6 @@ class RateLimiter {
   std::size_t waiting_ = 0;       // calls in lines, stale entries not counted
 };
 
-}  // namespace http_task::detail
+}  // namespace detail
+}  // namespace v1
+}  // namespace http_task
