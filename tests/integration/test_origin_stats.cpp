@@ -8,9 +8,7 @@
 #include <http_task/http_task.hpp>
 #include <http_task/testing.hpp>
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
+#include "support/ports.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -21,6 +19,7 @@
 using namespace http_task;
 using http_task::testing::Reply;
 using http_task::testing::WebhookServer;
+using http_task_test::closed_port;
 using std::chrono::milliseconds;
 
 namespace {
@@ -46,18 +45,6 @@ const OriginStats* find(const std::vector<OriginStats>& stats, const std::string
   for (const auto& s : stats)
     if (s.origin == origin) return &s;
   return nullptr;
-}
-
-int closed_port() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-  socklen_t len = sizeof a;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  ::close(fd);
-  return ntohs(a.sin_port);
 }
 
 void wait_quietly(AsyncResult<Json>& r) {
