@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 // Calls through real proxies on 127.0.0.1 (ClientOptions::proxy): tinyproxy for HTTP with
-// Basic authentication, dante (danted) for SOCKS5. Each proxy runs from its own config in a
-// temp dir on a free port and is stopped by pid; its log shows it carried the request.
+// Basic authentication, dante (danted) for SOCKS5 without authentication, and the project's
+// own tests/servers/socks5_server.py for SOCKS5 with username/password (RFC 1929), which
+// dante would check against system users. Each proxy runs on a free port and is stopped by
+// pid; its log shows it carried the request.
 #include <catch2/catch.hpp>
 
 #include <http_task/http_task.hpp>
 
+#include "support/server_process.hpp"
 #include "support/temp_dir.hpp"
 #include "support/test_servers.hpp"
 #include "support/tls_certs.hpp"
@@ -19,8 +22,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstddef>
 #include <fstream>
 #include <iterator>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -142,6 +147,67 @@ struct Danted {
   }
 };
 
+// tests/servers/socks5_server.py requiring user "hookuser", password "s3cret". Its output
+// has one "socks5_server: CONNECT <type> <host> <port> user=<name>" line per connection it
+// relayed and one "socks5_server: REFUSED <reason>" line per client it turned away.
+struct AuthSocks5 {
+  std::unique_ptr<http_task_test::ServerProcess> server = http_task_test::start_python_server(
+      "tests/servers/socks5_server.py", {"--user", "hookuser", "--password", "s3cret"});
+
+  std::string url(const std::string& scheme) const {
+    return scheme + "://127.0.0.1:" + std::to_string(server->port());
+  }
+  std::string log() const { return server->stderr_tail(1 << 20); }
+  std::size_t count(const std::string& text) const {
+    const std::string all = log();
+    std::size_t n = 0;
+    for (auto at = all.find(text); at != std::string::npos; at = all.find(text, at + 1)) ++n;
+    return n;
+  }
+  std::size_t relayed() const { return count("socks5_server: CONNECT "); }
+};
+
+// Whether this host can listen on ::1 (a container may run without IPv6).
+bool ipv6_loopback() {
+  int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in6 a{};
+  a.sin6_family = AF_INET6;
+  a.sin6_addr = in6addr_loopback;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+  ::close(fd);
+  return ok;
+}
+
+// The webhook server's request count, asked directly (the asking request counts too).
+int requests_seen(const http_task_test::ServerProcess& webhook) {
+  Client direct;
+  return URL(webhook.base_url() + "/stats", direct).get_async().get().find("requests")->as<int>();
+}
+
+// How a call through the authenticating proxy with these credentials ended: CURLE_OK
+// when it went through, else its TransportError's code and message.
+struct ProxyOutcome {
+  CURLcode code = CURLE_OK;
+  std::string message;
+};
+
+ProxyOutcome call_through(const AuthSocks5& socks, const std::string& scheme,
+                          const std::string& user, const std::string& password,
+                          const std::string& url) {
+  ClientOptions options;
+  options.proxy.url = socks.url(scheme);
+  options.proxy.user = user;
+  options.proxy.password = password;
+  Client client(options);
+  try {
+    URL(url, client).get_async().get();
+    return {};
+  } catch (const TransportError& e) {
+    return {e.curl_code(), e.what()};
+  }
+}
+
 }  // namespace
 
 TEST_CASE("an HTTP proxy with Basic authentication carries the call", "[proxy]") {
@@ -231,4 +297,86 @@ TEST_CASE("https:// goes through an HTTP proxy with CONNECT, still verified", "[
   // tinyproxy logs the tunnel it opened.
   CHECK(tiny.proxy->log().find("CONNECT 127.0.0.1:" + std::to_string(tls->port())) !=
         std::string::npos);
+}
+
+TEST_CASE("a SOCKS5 proxy with username/password authentication carries the call", "[proxy]") {
+  AuthSocks5 socks;
+  const std::string port = std::to_string(http_task_test::webhook_server().port());
+  ClientOptions options;
+  options.proxy.user = "hookuser";
+  options.proxy.password = "s3cret";
+  // socks5: resolved here, the proxy gets an IPv4 address.
+  options.proxy.url = socks.url("socks5");
+  {
+    Client client(options);
+    CHECK(
+        URL("http://127.0.0.1:" + port + "/multiply?x=6&y=7", client).get_async().get().as<int>() ==
+        42);
+  }
+  CHECK(socks.count("CONNECT ipv4 127.0.0.1 " + port + " user=hookuser\n") == 1);
+  // socks5h: the proxy gets the name and resolves it.
+  options.proxy.url = socks.url("socks5h");
+  {
+    Client client(options);
+    CHECK(
+        URL("http://localhost:" + port + "/multiply?x=6&y=7", client).get_async().get().as<int>() ==
+        42);
+  }
+  CHECK(socks.count("CONNECT domain localhost " + port + " user=hookuser\n") == 1);
+  CHECK(socks.relayed() == 2);
+  CHECK(socks.count("REFUSED") == 0);
+}
+
+TEST_CASE("a SOCKS5 proxy with authentication carries a call to an IPv6 address", "[proxy]") {
+  if (!ipv6_loopback()) {
+    WARN("no IPv6 loopback here: the IPv6 address type is not tried");
+    return;
+  }
+  AuthSocks5 socks;
+  auto webhook = http_task_test::start_python_server("tests/servers/webhook_server.py",
+                                                     {"--host", "::1", "--port", "0"});
+  ClientOptions options;
+  options.proxy.url = socks.url("socks5");
+  options.proxy.user = "hookuser";
+  options.proxy.password = "s3cret";
+  Client client(options);
+  const std::string port = std::to_string(webhook->port());
+  CHECK(URL("http://[::1]:" + port + "/multiply?x=6&y=7", client).get_async().get().as<int>() ==
+        42);
+  CHECK(socks.count("CONNECT ipv6 ::1 " + port + " user=hookuser\n") == 1);
+}
+
+// libcurl 7.88 ends a SOCKS handshake the proxy refused with CURLE_PROXY (since 7.73; before,
+// CURLE_COULDNT_CONNECT); its error buffer, in the message, says what the proxy answered.
+TEST_CASE("a SOCKS5 proxy refuses a wrong password, and the webhook sees nothing", "[proxy]") {
+  AuthSocks5 socks;
+  auto webhook = http_task_test::start_webhook_server();  // private: its /stats are ours
+  const std::string url = webhook->base_url() + "/multiply?x=6&y=7";
+  for (const char* scheme : {"socks5", "socks5h"}) {
+    INFO(scheme);
+    const ProxyOutcome refused = call_through(socks, scheme, "hookuser", "wrong", url);
+    INFO(refused.message);
+    CHECK(refused.code == CURLE_PROXY);
+    CHECK_THAT(refused.message, Catch::Contains("rejected by the SOCKS5"));
+  }
+  CHECK(socks.count("REFUSED bad credentials user=hookuser\n") == 2);
+  CHECK(socks.relayed() == 0);
+  CHECK(requests_seen(*webhook) == 1);  // the /stats request only
+}
+
+TEST_CASE("a SOCKS5 proxy requiring authentication refuses a call without credentials", "[proxy]") {
+  AuthSocks5 socks;
+  auto webhook = http_task_test::start_webhook_server();  // private: its /stats are ours
+  const std::string url = webhook->base_url() + "/multiply?x=6&y=7";
+  for (const char* scheme : {"socks5", "socks5h"}) {
+    INFO(scheme);
+    const ProxyOutcome refused = call_through(socks, scheme, "", "", url);
+    INFO(refused.message);
+    CHECK(refused.code == CURLE_PROXY);
+    CHECK_THAT(refused.message, Catch::Contains("No authentication method was acceptable"));
+  }
+  // libcurl offered no method 0x02 without a user name.
+  CHECK(socks.count("REFUSED no acceptable method") == 2);
+  CHECK(socks.relayed() == 0);
+  CHECK(requests_seen(*webhook) == 1);  // the /stats request only
 }
