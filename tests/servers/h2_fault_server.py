@@ -32,7 +32,6 @@ import argparse
 import collections
 import asyncio
 import json
-import os
 import signal
 import ssl
 import sys
@@ -45,6 +44,8 @@ import h2.events
 import h2.exceptions
 import h2.settings
 import hyperframe.frame
+
+from server_lifecycle import watch_parent, write_port_file  # tests/servers/, beside this script
 
 STATS = {
     "connections": 0,
@@ -257,22 +258,6 @@ async def handle_connection(reader, writer):
             await serve_http1(reader, writer)
     except (ConnectionError, ssl.SSLError):
         pass
-
-
-def write_port_file(path, port):
-    with open(path + ".tmp", "w") as f:
-        f.write(str(port))
-    os.rename(path + ".tmp", path)
-
-
-async def watch_parent(parent_pid, stop):
-    while True:
-        try:
-            os.kill(parent_pid, 0)
-        except OSError:
-            break
-        await asyncio.sleep(0.5)
-    stop.set()
 
 
 async def main(args):

@@ -29,10 +29,11 @@ import argparse
 import asyncio
 import hmac
 import ipaddress
-import os
 import signal
 import socket
 import sys
+
+from server_lifecycle import watch_parent, write_port_file  # tests/servers/, beside this script
 
 ARGS = None
 
@@ -160,33 +161,6 @@ async def handle_client(reader, writer):
         for w in (upstream_writer, writer):
             if w is not None:
                 w.close()
-
-
-def write_port_file(path, port):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(f"{port}\n")
-    os.replace(tmp, path)
-
-
-def parent_alive(parent_pid, original_ppid):
-    # As in webhook_server.py: getppid() also covers a dead but unreaped parent.
-    if parent_pid == original_ppid and os.getppid() != original_ppid:
-        return False
-    try:
-        os.kill(parent_pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass
-    return True
-
-
-async def watch_parent(parent_pid, stop):
-    original_ppid = os.getppid()
-    while parent_alive(parent_pid, original_ppid):
-        await asyncio.sleep(0.5)
-    stop.set()
 
 
 async def main():

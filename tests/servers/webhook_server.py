@@ -130,7 +130,6 @@ import hmac
 import asyncio
 import gzip
 import json
-import os
 import random
 import re
 import resource
@@ -142,6 +141,8 @@ import zlib
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from urllib.parse import parse_qsl
+
+from server_lifecycle import watch_parent, write_port_file  # tests/servers/, beside this script
 
 MIB = 1 << 20
 STREAM_CHUNK = 64 * 1024
@@ -845,34 +846,6 @@ def raise_fd_limit():
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft != hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
-def write_port_file(path, port):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(f"{port}\n")
-    os.replace(tmp, path)
-
-
-def parent_alive(parent_pid, original_ppid):
-    # Our parent's death reparents us; checking getppid() as well also covers a dead
-    # parent that is still an unreaped zombie (kill(pid, 0) succeeds on zombies).
-    if parent_pid == original_ppid and os.getppid() != original_ppid:
-        return False
-    try:
-        os.kill(parent_pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        pass  # exists, owned by someone else
-    return True
-
-
-async def watch_parent(parent_pid, stop):
-    original_ppid = os.getppid()
-    while parent_alive(parent_pid, original_ppid):
-        await asyncio.sleep(0.5)
-    stop.set()
 
 
 async def main(args):
