@@ -7,19 +7,18 @@
 // parts: shard_set.hpp (the multi handles, the epoll set, libcurl's socket callbacks),
 // transfer_setup.hpp (an easy handle set up for a call, the answer's callbacks),
 // retry_queue.hpp (whether and when to try again), curl_outcome.hpp (an attempt's end
-// to the call's outcome).
+// to the call's outcome), detail/policy/origin_policies.hpp (the rate limit, circuit
+// breaker, statistics and delivery rules of each origin).
 //
 // Out of memory: every call completes, whatever allocation fails. A call the loop
 // holds sits in exactly one of: a command (commands_, the Inbox's queue), active_
 // (on the wire), retries_ (waiting for its retry), a rate limiter's line (waiting for its
-// origin's turn, detail/policy/rate_limiter.hpp), an origin's held calls (ShardSet's router,
-// waiting for the origin's protocol); and every move between them either cannot
-// allocate or fails the call. The sites, and why each is safe:
+// origin's turn, policies_), an origin's held calls (ShardSet's router, waiting for the
+// origin's protocol); and every move between them either cannot allocate or fails the
+// call. The sites, and why each is safe (the policies' own: origin_policies.hpp):
 //   - Inbox::push (another thread): counts the call only once it is queued; a throw
 //     reaches start_with(), which answers the call itself.
 //   - drain_inbox: swaps vectors, no allocation.
-//   - start_attempt: the rate limiter's admit() fails the call when its line cannot
-//     grow; a call let through later from the line is moved, which cannot allocate.
 //   - start_attempt: a multi handle (ShardSet::add_shard) and the easy handle fail the
 //     call when they cannot be made; a call the router cannot hold is sent at once; configure (URL,
 //     headers, signer) is caught and fails the call; active_ is reserved before the handle is given
@@ -55,9 +54,7 @@
 #include <http_task/detail/loop/shard_set.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/detail/loop/transfer_setup.hpp>
-#include <http_task/detail/policy/delivery_rules.hpp>
-#include <http_task/detail/policy/origin_table.hpp>
-#include <http_task/detail/policy/rate_limiter.hpp>
+#include <http_task/detail/policy/origin_policies.hpp>
 #include <http_task/error.hpp>
 
 #include <curl/curl.h>
@@ -107,8 +104,7 @@ class EventLoop final : public Driver::Engine {
   const std::shared_ptr<Inbox>& inbox() const noexcept { return inbox_; }
 
   // Per-origin policies: stats() and state() from any thread, trip() from the loop's.
-  OriginTable& origins() noexcept { return origins_; }
-  const OriginTable& origins() const noexcept { return origins_; }
+  const OriginTable& origins() const noexcept { return policies_.origins(); }
 
   // For hosting the loop in another event loop: this epoll descriptor turns readable
   // when a turn has work; next_timeout_ms() (-1: none) says when one is due anyway.
@@ -136,7 +132,7 @@ class EventLoop final : public Driver::Engine {
     });
     start_due_retries();
     if (inbox_woke || inbox_->self_posted()) drain_inbox(inbox_woke);
-    if (limiter_) start_limited();  // rate limit: calls whose turn came, or whose time ran out
+    start_limited();
     shards_.drop_idle_shards(active_.size());
     handles_.trim(active_.size(), !retries_.empty(), now);
     return !closing_;
@@ -168,11 +164,10 @@ class EventLoop final : public Driver::Engine {
     while (!active_.empty()) abort(*active_.back());
     retries_.for_each([&](Transfer& call) { retire(call); });
     retries_.clear();
-    if (limiter_)  // rate limit: calls waiting for their turn
-      limiter_->drain([this](std::shared_ptr<Transfer> call) {
-        call->cancel();
-        retire(*call);
-      });
+    policies_.drain([this](std::shared_ptr<Transfer> call) {  // waiting for their turn
+      call->cancel();
+      retire(*call);
+    });
   }
 
  private:
@@ -190,8 +185,7 @@ class EventLoop final : public Driver::Engine {
     };
     shards_.for_each_timer(wake_by);
     if (!retries_.empty()) wake_by(retries_.next_due());
-    if (limiter_)  // rate limit: the next token or deadline of a waiting call
-      if (auto due = limiter_->next_due()) wake_by(*due);
+    if (auto due = policies_.next_due()) wake_by(*due);  // rate limit: a waiting call's
     if (auto held = shards_.router().next_deadline()) wake_by(*held);  // a held call's
     if (auto due = handles_.trim_due(active_.size())) wake_by(*due);
     return ms;
@@ -221,15 +215,12 @@ class EventLoop final : public Driver::Engine {
     start_attempt(std::move(call));
   }
 
-  // admitted: the rate limiter let it through already (start_limited). A call released
-  // from its origin's hold (origin_router.hpp) keeps the place it was admitted to.
+  // admitted: the rate limiter let it through already (start_limited).
   void start_attempt(std::shared_ptr<Transfer> call, bool admitted = false) {
-    if (limiter_ && !admitted && call->limit_origin == static_cast<std::size_t>(-1)) {
-      // Rate limit: over it, the call waits in its origin's line.
-      auto admission = limiter_->admit(call, Clock::now());
-      if (admission == RateLimiter::Admission::wait) return;
-      if (admission == RateLimiter::Admission::no_memory) return fail(*call, out_of_memory_);
-    }
+    // Hook: rate limit; over it, the call waits in its origin's line.
+    auto admission = policies_.admit_rate(call, admitted);
+    if (admission == OriginPolicies::Admission::wait) return;
+    if (admission == OriginPolicies::Admission::no_memory) return fail(*call, out_of_memory_);
     OriginRouter::Route route;
     try {
       route = shards_.route(*call);
@@ -237,9 +228,9 @@ class EventLoop final : public Driver::Engine {
     }
     // Held until the origin's protocol is known (origin_router.hpp).
     if (route.hold != MultiShard::kNoOrigin && shards_.router().hold(route, call)) return;
-    // Hook: per-origin policies (origin_table.hpp); the circuit breaker may refuse here;
-    // after the hold, so that a held call is admitted once, when it is sent.
-    if (origins_.on() && !origins_.admit(*call, Clock::now())) {
+    // Hook: the circuit breaker may refuse here; after the hold, so that a held call is
+    // admitted once, when it is sent.
+    if (!policies_.admit_to_send(*call)) {
       retire(*call);
       return;
     }
@@ -303,9 +294,8 @@ class EventLoop final : public Driver::Engine {
       const bool wrong_version = rc == CURLE_OK && shards_.answered_below_h2(shard, easy);
       auto [keep, handle] = detach(call);
       shards_.remove(*handle);
-      // Hook: per-origin policies (origin_table.hpp) count the attempt's outcome.
-      if (origins_.on()) origins_.attempt_ended(call, rc, Clock::now());
-      if (call.ready()) {  // cancelled while the answer arrived
+      policies_.attempt_ended(call, rc);  // Hook: the breaker counts the attempt's outcome
+      if (call.ready()) {                 // cancelled while the answer arrived
         retire(call);
       } else if (wrong_version) {
         try {
@@ -325,15 +315,8 @@ class EventLoop final : public Driver::Engine {
         } catch (...) {  // decoding or the error's words ran out of memory
           call.complete(Outcome::failure(out_of_memory_));
         }
-        // Standard Webhooks delivery: a call its policy would retry, with no retry left.
-        if (options_.on_dead_letter && call.may_retry && !closing_ &&
-            RetryQueue::retryable(call, rc))
-          send_dead_letter(options_, call, setup_.default_headers());
-        // 410 Gone (delivery_rules.hpp): the origin's breaker opens, when it is on.
-        if (call.http_status == 410 && rc == CURLE_OK && options_.circuit_breaker.enabled &&
-            call.retry && call.retry->retry_any_status)
-          origins_.trip(call.url, Clock::now() + options_.circuit_breaker.open_for,
-                        call.unix_socket);
+        // Hook: the dead-letter hook, a 410 Gone opening the origin's breaker.
+        policies_.gave_up(call, rc, closing_, setup_.default_headers());
         if (call.has_sleepers()) ++answered_sleepers_;
         retire(call);
       }
@@ -341,31 +324,17 @@ class EventLoop final : public Driver::Engine {
     }
   }
 
-  // Rate limit (rate_limiter.hpp): starts the waiting calls whose turn came; those whose
-  // deadline passed while they waited end with TimeoutError, as on the wire.
+  // Rate limit: starts the waiting calls whose turn came; those whose deadline passed
+  // while they waited end with TimeoutError (origin_policies.hpp).
   void start_limited() {
-    limiter_->run(
-        Clock::now(),
+    policies_.run_limited(
+        setup_.default_headers(),
         [this](std::shared_ptr<Transfer> call) {
           if (closing_) call->cancel();
           if (call->ready()) return retire(*call);  // cancelled meanwhile: gives its place back
           start_attempt(std::move(call), true);
         },
-        [this](std::shared_ptr<Transfer> call) {
-          try {
-            call->complete(
-                Outcome::failure(TimeoutError(CURLE_OPERATION_TIMEDOUT,
-                                              "the call's timeout passed while it waited for its "
-                                              "origin's rate limit (attempt " +
-                                                  std::to_string(call->attempts_made + 1) + ")")));
-          } catch (...) {  // the error's words ran out of memory
-            call->complete(Outcome::failure(out_of_memory_));
-          }
-          // A retry whose time ran out in the line: its policy gave up on it.
-          if (options_.on_dead_letter && call->attempts_made > 0 && call->may_retry)
-            send_dead_letter(options_, *call, setup_.default_headers());
-          retire(*call);
-        });
+        [this](Transfer& call) { retire(call); });
   }
 
   // Starts the calls whose retry is due (retry_queue.hpp).
@@ -396,7 +365,7 @@ class EventLoop final : public Driver::Engine {
   // A cancelled call: take it off the wire now, which releases its connection.
   void abort(Transfer& call) {
     if (call.waiting_limit) {  // rate limit: leaves its origin's line
-      limiter_->forget(call);
+      policies_.leave_line(call);
       retire(call);
       return;
     }
@@ -426,7 +395,7 @@ class EventLoop final : public Driver::Engine {
     std::unique_ptr<EasyHandle> handle;
   };
   Detached detach(Transfer& call) {
-    if (limiter_) limiter_->release(call);  // rate limit: the origin's place in flight
+    policies_.release(call);  // rate limit: the origin's place in flight
     std::size_t i = call.active_index;
     Detached out{std::move(active_[i]), std::move(call.easy)};
     if (i + 1 != active_.size()) {
@@ -442,10 +411,9 @@ class EventLoop final : public Driver::Engine {
   void retire(Transfer& call) noexcept {
     if (call.retired) return;
     call.retired = true;
-    if (limiter_) limiter_->release(call);  // rate limit: an attempt that never got on the wire
+    policies_.release(call);  // rate limit: an attempt that never got on the wire
     inbox_->call_retired();
-    // Hook: per-origin policies (origin_table.hpp) count the call's result.
-    if (origins_.on()) origins_.retired(call, Clock::now());
+    policies_.retired(call);  // Hook: the breaker and statistics count the call's result
     if (call.watch_settled.exchange(true, std::memory_order_acq_rel)) inbox_->unwatch();
     if (options_.on_call_finished) {
       try {
@@ -534,12 +502,9 @@ class EventLoop final : public Driver::Engine {
   bool closing_ = false;
   HandlePool handles_{Clock::now()};  // the idle easy handles
   RetryQueue retries_;
-  OriginTable origins_{options_};  // per-origin circuit breaker and statistics
+  OriginPolicies policies_{options_, out_of_memory_};  // rate limit, breaker, statistics
   std::vector<Inbox::Command> commands_;
   epoll_event events_[kMaxEvents];
-  // Rate limit (rate_limiter.hpp): none when it is off, which then costs a null test.
-  std::unique_ptr<RateLimiter> limiter_ =
-      options_.rate_limit.enabled() ? std::make_unique<RateLimiter>(options_.rate_limit) : nullptr;
 };
 
 }  // namespace detail
