@@ -2,6 +2,9 @@
 // The state one call shares between its future (the user's threads) and whoever
 // completes it (the loop, a cancel, a shutdown). It completes exactly once: the first
 // complete() wins, later ones are no-ops, so value, error and cancel never race.
+// Out of memory (the loop's guarantee, event_loop.hpp): continuations that throw are
+// caught in complete(), and then()'s continuation fails its own result when its job
+// cannot be made.
 #pragma once
 
 #include <http_task/detail/call/uuid.hpp>

@@ -3,7 +3,9 @@
 // status, the answer's bytes and what the loop's callbacks noted on the way (a limit
 // passed, memory ran out, the address guard refused) in; the retval or the error out.
 // curl_outcome() is a pure function of its inputs, so every mapping is tested without a
-// socket (tests/unit/test_curl_outcome.cpp); attempt_end() gathers them from the loop.
+// socket (tests/unit/test_curl_outcome.cpp); attempt_end() gathers them from the loop,
+// and attempt_outcome() is what the loop asks. start_failure() is the error of an
+// attempt that could not start.
 #pragma once
 
 #include <http_task/client_options.hpp>
@@ -16,6 +18,7 @@
 #include <curl/curl.h>
 
 #include <cstddef>
+#include <exception>
 #include <string>
 #include <string_view>
 
@@ -90,6 +93,31 @@ inline AttemptEnd attempt_end(const Transfer& call, CURLcode rc, const EasyHandl
   end.blocked_address = call.blocked_address;
   end.blocked_reason = call.blocked_reason;
   return end;
+}
+
+// A finished attempt's outcome, from its handle. A completed transfer goes to the call's
+// own decoder; a buffer the handle would not keep goes with it, to be parsed in place
+// there. Throws only when decoding or the error's words run out of memory.
+inline Outcome attempt_outcome(const Transfer& call, CURLcode rc, EasyHandle& handle,
+                               const ClientOptions& options) {
+  if (rc == CURLE_OK) {
+    std::string* owner = handle.keeps_answer_buffer() ? nullptr : &handle.answer;
+    return call.decode(call.http_status, handle.answer, owner, options);
+  }
+  return curl_outcome(attempt_end(call, rc, handle), options);
+}
+
+// The error of an attempt that could not start: TransportError(CURLE_FAILED_INIT) with
+// these words. Memory running out is the likeliest reason (libcurl could not make a
+// handle): when the words cannot be allocated either, out_of_memory, rather than a
+// bad_alloc that would leave the loop's turn, and the loop's thread with it.
+inline std::exception_ptr start_failure(const char* what, const char* detail,
+                                        const std::exception_ptr& out_of_memory) noexcept {
+  try {
+    return std::make_exception_ptr(TransportError(CURLE_FAILED_INIT, std::string(what) + detail));
+  } catch (...) {
+    return out_of_memory;
+  }
 }
 
 }  // namespace detail

@@ -15,32 +15,23 @@
 // (on the wire), retries_ (waiting for its retry), a rate limiter's line (waiting for its
 // origin's turn, policies_), an origin's held calls (ShardSet's router, waiting for the
 // origin's protocol); and every move between them either cannot allocate or fails the
-// call. The sites, and why each is safe (the policies' own: origin_policies.hpp):
-//   - Inbox::push (another thread): counts the call only once it is queued; a throw
-//     reaches start_with(), which answers the call itself.
+// call. The parts' sites say why they are safe where they are: Inbox::push,
+// ShardSet (act, on_socket), CallState::complete, origin_policies.hpp. This file's:
 //   - drain_inbox: swaps vectors, no allocation.
 //   - start_attempt: a multi handle (ShardSet::add_shard) and the easy handle fail the
 //     call when they cannot be made; a call the router cannot hold is sent at once; configure (URL,
 //     headers, signer) is caught and fails the call; active_ is reserved before the handle is given
 //     to libcurl.
-//   - ShardSet::act: its turn lists are reserved to one slot per multi handle
-//     (reserve_turn_lists) before one is made.
 //   - collect_finished: the outcome (decoding, error words) is caught and replaced by
 //     out_of_memory_, made when the loop was; schedule_retry is caught and the call
 //     completes with its answer or out_of_memory_.
 //   - recycle: HandlePool::put_back is caught (the handle is then freed).
-//   - retire: the log hook's record is caught with the hook.
-//   - complete(): continuations that throw are caught (call_state.hpp), and then()'s
-//     continuation fails its own result when its job cannot be made.
-//   - ShardSet::on_socket: a socket epoll refuses fails its transfer (fail_unwatched), no
-//     allocation inside libcurl's callback; a failing curl_multi_socket_action fails the
-//     shard's transfers.
+//   - retire: the log hook's record is caught with the hook (send_call_record).
 // libcurl's own allocations fail inside libcurl, which ends the transfer with
 // CURLE_OUT_OF_MEMORY like any other error.
 #pragma once
 
 #include <http_task/client_options.hpp>
-#include <http_task/detail/call/url_query.hpp>
 #include <http_task/detail/future/outcome.hpp>
 #include <http_task/detail/loop/curl_global.hpp>
 #include <http_task/detail/loop/curl_outcome.hpp>
@@ -311,7 +302,7 @@ class EventLoop final : public Driver::Engine {
                  delay && retries_.schedule_retry(keep, *delay)) {
       } else {
         try {
-          call.complete(outcome_of(call, rc, *handle));
+          call.complete(attempt_outcome(call, rc, *handle, options_));
         } catch (...) {  // decoding or the error's words ran out of memory
           call.complete(Outcome::failure(out_of_memory_));
         }
@@ -349,17 +340,6 @@ class EventLoop final : public Driver::Engine {
       }
       start_attempt(std::move(call));
     }
-  }
-
-  // From the attempt's handle: its answer and libcurl's message (curl_outcome.hpp). A
-  // completed transfer goes to the call's own decoder; a buffer the handle would not
-  // keep goes with it, to be parsed in place there.
-  Outcome outcome_of(const Transfer& call, CURLcode rc, EasyHandle& handle) const {
-    if (rc == CURLE_OK) {
-      std::string* owner = handle.keeps_answer_buffer() ? nullptr : &handle.answer;
-      return call.decode(call.http_status, handle.answer, owner, options_);
-    }
-    return curl_outcome(attempt_end(call, rc, handle), options_);
   }
 
   // A cancelled call: take it off the wire now, which releases its connection.
@@ -415,24 +395,7 @@ class EventLoop final : public Driver::Engine {
     inbox_->call_retired();
     policies_.retired(call);  // Hook: the breaker and statistics count the call's result
     if (call.watch_settled.exchange(true, std::memory_order_acq_rel)) inbox_->unwatch();
-    if (options_.on_call_finished) {
-      try {
-        const Outcome& outcome = call.outcome();
-        CallRecord record;
-        record.id = call.id();
-        record.method = call.method;
-        std::string url = redact_credentials(call.url);
-        record.url = url;
-        record.http_status = call.http_status;
-        record.attempts = call.attempts_made;
-        record.duration = Clock::now() - call.created;
-        record.retval = outcome.ok() ? &outcome.value : nullptr;
-        record.error = outcome.error;
-        options_.on_call_finished(record);
-      } catch (...) {
-        // A log hook (or its record, out of memory) must not take the loop down.
-      }
-    }
+    if (options_.on_call_finished) send_call_record(options_, call);  // the log hook
     std::string().swap(call.body);
     call.signed_headers.clear();
   }
@@ -453,18 +416,9 @@ class EventLoop final : public Driver::Engine {
     }
   }
 
-  // Fails a call whose attempt could not start, with TransportError(CURLE_FAILED_INIT)
-  // and these words. Memory running out is the likeliest reason (libcurl could not make a
-  // handle): when the words cannot be allocated either, the call fails with
-  // out_of_memory_ rather than the bad_alloc leave the turn, and the loop thread with it.
+  // Fails a call whose attempt could not start (curl_outcome.hpp: start_failure).
   void fail_to_start(Transfer& call, const char* what, const char* detail = "") noexcept {
-    std::exception_ptr error = out_of_memory_;
-    try {
-      error =
-          std::make_exception_ptr(TransportError(CURLE_FAILED_INIT, std::string(what) + detail));
-    } catch (...) {
-    }
-    fail(call, error);
+    fail(call, start_failure(what, detail, out_of_memory_));
   }
 
   // Completes a call the loop holds with this error and retires it; never throws.

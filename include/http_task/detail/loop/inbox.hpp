@@ -41,6 +41,8 @@ class Inbox {
   int fd() const noexcept { return fd_; }
 
   // Returns false when the loop is closed: the caller must answer the call itself.
+  // Out of memory, it throws, and the caller (start_with()) answers the call too: the
+  // call is counted only once it is queued.
   bool push(Command command) {
     bool write_wake = false;
     {

@@ -5,6 +5,12 @@
 // multi handle that fails, marks the calls it strands (Transfer::loop_failure) and
 // raises watch_failed(); the loop then ends them (EventLoop::fail_unwatched). The
 // loop's driving thread only.
+//
+// Out of memory (the loop's guarantee, event_loop.hpp): act() and collect() never
+// allocate, their turn lists reserved to one slot per multi handle (reserve_turn_lists)
+// before one is made; a socket epoll refuses fails its transfer (on_socket) with no
+// allocation inside libcurl's callback; a failing curl_multi_socket_action fails the
+// shard's transfers (fail_shard).
 #pragma once
 
 #include <http_task/client_options.hpp>

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // What a RetryPolicy decides about a finished attempt, apart from the loop: which HTTP
 // statuses are tried again, how long the wait before the next attempt is, and the
-// DeadLetter of a call it gave up on. The loop's driver calls these.
+// DeadLetter of a call it gave up on; and the CallRecord of every finished call, for the
+// log hook. The loop's driver calls these.
 #pragma once
 
 #include <http_task/client_options.hpp>
 #include <http_task/dead_letter.hpp>
+#include <http_task/detail/call/url_query.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/retry_policy.hpp>
 
@@ -87,6 +89,26 @@ inline void send_dead_letter(const ClientOptions& options, const Transfer& call,
                              const curl_slist* default_headers) noexcept {
   try {
     options.on_dead_letter(make_dead_letter(call, default_headers));
+  } catch (...) {
+  }
+}
+
+// Calls the log hook (ClientOptions::on_call_finished) with the call's record; a log hook
+// (or its record, out of memory) must not take the loop down.
+inline void send_call_record(const ClientOptions& options, const Transfer& call) noexcept {
+  try {
+    const Outcome& outcome = call.outcome();
+    CallRecord record;
+    record.id = call.id();
+    record.method = call.method;
+    std::string url = redact_credentials(call.url);
+    record.url = url;
+    record.http_status = call.http_status;
+    record.attempts = call.attempts_made;
+    record.duration = std::chrono::steady_clock::now() - call.created;
+    record.retval = outcome.ok() ? &outcome.value : nullptr;
+    record.error = outcome.error;
+    options.on_call_finished(record);
   } catch (...) {
   }
 }
