@@ -94,7 +94,7 @@ class EventLoop final : public Driver::Engine {
 
   const std::shared_ptr<Inbox>& inbox() const noexcept { return inbox_; }
 
-  // Per-origin policies: stats() and state() from any thread, trip() from the loop's.
+  // Per-origin statistics and breaker states (OriginTable::stats(), state()): any thread.
   const OriginTable& origins() const noexcept { return policies_.origins(); }
 
   // For hosting the loop in another event loop: this epoll descriptor turns readable
