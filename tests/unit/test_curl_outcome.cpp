@@ -12,6 +12,7 @@
 #include <curl/curl.h>
 
 #include <exception>
+#include <new>
 #include <stdexcept>
 #include <string>
 #include <typeinfo>
@@ -188,4 +189,16 @@ TEST_CASE("a completed transfer with a 2xx status is decoded by the protocol", "
     end.answer = "{\"status\": \"success\", \"retval\": [[[[1]]]]}";
     error_exactly<http_task::InvalidResponseError>(curl_outcome(end, options));
   }
+}
+
+TEST_CASE("an attempt that could not start is a TransportError(CURLE_FAILED_INIT) with its words",
+          "[curl_outcome]") {
+  const std::exception_ptr out_of_memory = std::make_exception_ptr(std::bad_alloc());
+  const std::exception_ptr error = http_task::detail::start_failure(
+      "curl_multi_add_handle: ", curl_multi_strerror(CURLM_OUT_OF_MEMORY), out_of_memory);
+  REQUIRE(error != out_of_memory);
+  const auto e = error_exactly<http_task::TransportError>(Outcome::failure(error));
+  CHECK(e.curl_code() == CURLE_FAILED_INIT);
+  CHECK(std::string(e.what()) ==
+        std::string("curl_multi_add_handle: ") + curl_multi_strerror(CURLM_OUT_OF_MEMORY));
 }
