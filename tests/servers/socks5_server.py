@@ -40,6 +40,8 @@ ARGS = None
 ATYP_NAMES = {1: "ipv4", 3: "domain", 4: "ipv6"}
 
 
+# Each line is written before the reply it describes: a test that reads the log as soon
+# as its call has ended then finds the line there.
 def log(line):
     print(f"socks5_server: {line}", file=sys.stderr, flush=True)
 
@@ -66,9 +68,9 @@ async def negotiate(reader, writer):
     methods = await reader.readexactly(count)
     wanted = 2 if ARGS.user is not None else 0
     if wanted not in methods:
+        log(f"REFUSED no acceptable method (offered {list(methods)}, wanted {wanted})")
         writer.write(bytes([5, 0xFF]))
         await writer.drain()
-        log(f"REFUSED no acceptable method (offered {list(methods)}, wanted {wanted})")
         return None
     writer.write(bytes([5, wanted]))
     await writer.drain()
@@ -81,10 +83,11 @@ async def negotiate(reader, writer):
     # Both compared, whatever the first gives: no early exit.
     ok = sub_version == 1
     ok = same(user, ARGS.user) & same(password, ARGS.password) & ok
+    if not ok:
+        log(f"REFUSED bad credentials user={user}")
     writer.write(bytes([1, 0 if ok else 1]))
     await writer.drain()
     if not ok:
-        log(f"REFUSED bad credentials user={user}")
         return None
     return user
 
@@ -134,26 +137,26 @@ async def handle_client(reader, writer):
         try:
             command, atyp, host, port = await read_target(reader)
         except ValueError as e:
+            log(f"REFUSED {e}")
             writer.write(reply(8))  # address type not supported
             await writer.drain()
-            log(f"REFUSED {e}")
             return
         if command != 1:
+            log(f"REFUSED command {command} to {host} {port}")
             writer.write(reply(7))  # command not supported
             await writer.drain()
-            log(f"REFUSED command {command} to {host} {port}")
             return
         try:
             upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
         except OSError as e:
+            log(f"REFUSED cannot reach {host} {port}: {e}")
             writer.write(reply(5 if isinstance(e, ConnectionRefusedError) else 4))
             await writer.drain()
-            log(f"REFUSED cannot reach {host} {port}: {e}")
             return
         bound = upstream_writer.get_extra_info("sockname")
+        log(f"CONNECT {ATYP_NAMES[atyp]} {host} {port} user={user}")
         writer.write(reply(0, bound[:2]))
         await writer.drain()
-        log(f"CONNECT {ATYP_NAMES[atyp]} {host} {port} user={user}")
         await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
     except (asyncio.IncompleteReadError, ConnectionError, OSError):
         pass
