@@ -31,6 +31,12 @@ class MultiShard {
   // Enough for a connection cache that stays busy between calls, few enough that a
   // walk over it costs little beside the rest of a call.
   static constexpr std::size_t kShardTransfers = 64;
+  // Connections a multi handle keeps open, idle ones included (CURLMOPT_MAXCONNECTS):
+  // what libcurl's default allows a full shard. The default itself, four per transfer
+  // on the handle at the moment a connection is given back, shrinks whenever the calls
+  // in flight dip between two waves: libcurl then closed the idle connections past it,
+  // and the next wave opened new ones, each a TLS handshake over https.
+  static constexpr long kCachedConnections = 4 * static_cast<long>(kShardTransfers);
 
   // owner: the callbacks' data, reached through owner(); index: this shard's place in
   // the loop's list, which never changes.
@@ -45,6 +51,11 @@ class MultiShard {
     curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_total_connections);
+    // With a connection cap every call goes to one multi handle (shard_set.hpp), whose
+    // transfers are not bounded by kShardTransfers: libcurl's default then, which grows
+    // with them.
+    if (options.max_host_connections <= 0 && options.max_total_connections <= 0)
+      curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, kCachedConnections);
   }
   ~MultiShard() { curl_multi_cleanup(multi_); }
   MultiShard(const MultiShard&) = delete;

@@ -323,6 +323,9 @@ class OriginRouter {
         std::make_unique<MultiShard>(index, options_, on_socket_, on_timer_, owner_, any_fd_);
     shard->origin = origins_.size();
     curl_multi_setopt(shard->get(), CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
+    // An h2 origin's handle may hold more connections than a shard's cache keeps.
+    if (options_.h2_connections_per_origin > MultiShard::kCachedConnections)
+      curl_multi_setopt(shard->get(), CURLMOPT_MAXCONNECTS, options_.h2_connections_per_origin);
     if (options_.h2_max_streams > 0)
       curl_multi_setopt(shard->get(), CURLMOPT_MAX_CONCURRENT_STREAMS, options_.h2_max_streams);
     Origin origin;
