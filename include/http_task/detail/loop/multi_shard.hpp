@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace http_task {
 inline namespace v1 {
@@ -43,7 +44,7 @@ class MultiShard {
   // any_fd: an open descriptor of the loop's, to find free descriptor numbers with.
   MultiShard(std::uint32_t index, const ClientOptions& options, curl_socket_callback on_socket,
              curl_multi_timer_callback on_timer, void* owner, int any_fd)
-      : multi_(make_multi(any_fd)), owner_(owner), index_(index) {
+      : multi_(make_multi(any_fd)), on_socket_(on_socket), owner_(owner), index_(index) {
     if (!multi_) throw TransportError(CURLE_FAILED_INIT, "curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
@@ -62,6 +63,7 @@ class MultiShard {
   MultiShard& operator=(const MultiShard&) = delete;
 
   CURLM* get() const noexcept { return multi_; }
+  curl_socket_callback socket_callback() const noexcept { return on_socket_; }
   void* owner() const noexcept { return owner_; }
   std::uint32_t index() const noexcept { return index_; }
 
@@ -75,6 +77,10 @@ class MultiShard {
   std::size_t origin = kNoOrigin;
   bool saw_http1 = false;
   bool saw_h2 = false;
+  // The sockets libcurl watches there, and whether a transfer on an h2 connection there
+  // failed since the last look (OriginRouter::kick).
+  std::vector<curl_socket_t> sockets;
+  bool stream_failed = false;
 
  private:
   // libcurl 7.88 gives each multi handle a socket pair for curl_multi_wakeup (which the
@@ -110,6 +116,7 @@ class MultiShard {
   }
 
   CURLM* multi_;
+  curl_socket_callback on_socket_;
   void* owner_;
   std::uint32_t index_;
 };
