@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <optional>
+#include <vector>
 
 namespace http_task {
 inline namespace v1 {
@@ -31,13 +32,19 @@ class MultiShard {
   // Enough for a connection cache that stays busy between calls, few enough that a
   // walk over it costs little beside the rest of a call.
   static constexpr std::size_t kShardTransfers = 64;
+  // Connections a multi handle keeps open, idle ones included (CURLMOPT_MAXCONNECTS):
+  // what libcurl's default allows a full shard. The default itself, four per transfer
+  // on the handle at the moment a connection is given back, shrinks whenever the calls
+  // in flight dip between two waves: libcurl then closed the idle connections past it,
+  // and the next wave opened new ones, each a TLS handshake over https.
+  static constexpr long kCachedConnections = 4 * static_cast<long>(kShardTransfers);
 
   // owner: the callbacks' data, reached through owner(); index: this shard's place in
   // the loop's list, which never changes.
   // any_fd: an open descriptor of the loop's, to find free descriptor numbers with.
   MultiShard(std::uint32_t index, const ClientOptions& options, curl_socket_callback on_socket,
              curl_multi_timer_callback on_timer, void* owner, int any_fd)
-      : multi_(make_multi(any_fd)), owner_(owner), index_(index) {
+      : multi_(make_multi(any_fd)), on_socket_(on_socket), owner_(owner), index_(index) {
     if (!multi_) throw TransportError(CURLE_FAILED_INIT, "curl_multi_init failed");
     curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, on_socket);
     curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
@@ -45,12 +52,18 @@ class MultiShard {
     curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
     curl_multi_setopt(multi_, CURLMOPT_MAX_HOST_CONNECTIONS, options.max_host_connections);
     curl_multi_setopt(multi_, CURLMOPT_MAX_TOTAL_CONNECTIONS, options.max_total_connections);
+    // With a connection cap every call goes to one multi handle (shard_set.hpp), whose
+    // transfers are not bounded by kShardTransfers: libcurl's default then, which grows
+    // with them.
+    if (options.max_host_connections <= 0 && options.max_total_connections <= 0)
+      curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, kCachedConnections);
   }
   ~MultiShard() { curl_multi_cleanup(multi_); }
   MultiShard(const MultiShard&) = delete;
   MultiShard& operator=(const MultiShard&) = delete;
 
   CURLM* get() const noexcept { return multi_; }
+  curl_socket_callback socket_callback() const noexcept { return on_socket_; }
   void* owner() const noexcept { return owner_; }
   std::uint32_t index() const noexcept { return index_; }
 
@@ -64,6 +77,10 @@ class MultiShard {
   std::size_t origin = kNoOrigin;
   bool saw_http1 = false;
   bool saw_h2 = false;
+  // The sockets libcurl watches there, and whether a transfer on an h2 connection there
+  // failed since the last look (OriginRouter::kick).
+  std::vector<curl_socket_t> sockets;
+  bool stream_failed = false;
 
  private:
   // libcurl 7.88 gives each multi handle a socket pair for curl_multi_wakeup (which the
@@ -99,6 +116,7 @@ class MultiShard {
   }
 
   CURLM* multi_;
+  curl_socket_callback on_socket_;
   void* owner_;
   std::uint32_t index_;
 };

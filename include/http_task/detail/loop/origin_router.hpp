@@ -26,6 +26,16 @@
 //
 // An origin that speaks HTTP/1.x uses its multi handle as one more ordinary shard (up to
 // its 64 calls, uncapped, no PIPEWAIT): the probe's connection is reused there.
+//
+// A server that ends an h2 connection without answering its streams (GOAWAY then close,
+// or a crash) leaves libcurl 7.88 with one readable event for many streams: libcurl
+// marks the socket ready on the connection, the first stream to run takes the mark,
+// reads the end and fails; the others find the socket quiet and wait for their
+// timeout, and the calls libcurl queued again behind the origin's cap wait with them,
+// as the dying connection still counts. So when a transfer on an h2 origin's handle
+// fails, kick() tells libcurl each of the handle's sockets is readable again, as long
+// as that ends a transfer: each stream left on a dead connection reads its end and
+// fails at once, the connection closes, and the queued calls get a new one.
 #pragma once
 
 #include <http_task/client_options.hpp>
@@ -37,6 +47,7 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -276,6 +287,34 @@ class OriginRouter {
       shard.saw_h2 = true;
   }
 
+  // A transfer taken off an origin's handle: one that failed there, on an h2 origin, may
+  // have left others on its connection to wait for a read (kick()).
+  void ended(MultiShard& shard, const EasyHandle& handle) noexcept {
+    if (shard.origin == MultiShard::kNoOrigin || handle.error[0] == '\0') return;
+    if (origins_[shard.origin].protocol == Protocol::h2) shard.stream_failed = true;
+  }
+
+  // After a transfer failed on an h2 origin's handle: act(socket) (curl_multi_socket_action
+  // with CURL_CSELECT_IN; returns libcurl's count of running transfers) on each socket of
+  // the handle, again while that ends a transfer. Only one transfer of a connection takes
+  // a readable mark, so each act ends at most one stream left on a dead connection; on a
+  // live one the read finds nothing and the count stays.
+  template <class Act>
+  void kick(MultiShard& shard, Act&& act) noexcept {
+    if (!shard.stream_failed) return;
+    shard.stream_failed = false;
+    try {
+      kicking_.assign(shard.sockets.begin(), shard.sockets.end());  // act() changes them
+    } catch (...) {
+      return;  // out of memory: those streams wait for their timeout, as before
+    }
+    for (curl_socket_t s : kicking_) {
+      int running = act(s);
+      for (int now = act(s); now < running; now = act(s)) running = now;
+    }
+    kicking_.clear();
+  }
+
   // How many origins have a multi handle of their own.
   std::size_t size() const noexcept { return origins_.size(); }
 
@@ -309,6 +348,27 @@ class OriginRouter {
     std::vector<std::shared_ptr<Transfer>> held;  // in the order they came
   };
 
+  // libcurl's socket callback on an origin's handle: keeps the handle's list of sockets
+  // for kick(), then watches them as on any shard.
+  static int watch_socket(CURL* easy, curl_socket_t s, int what, void* userp,
+                          void* socketp) noexcept {
+    auto& shard = *static_cast<MultiShard*>(userp);
+    auto& sockets = shard.sockets;
+    auto found = std::find(sockets.begin(), sockets.end(), s);
+    if (what == CURL_POLL_REMOVE) {
+      if (found != sockets.end()) {
+        *found = sockets.back();
+        sockets.pop_back();
+      }
+    } else if (found == sockets.end()) {
+      try {
+        sockets.push_back(s);
+      } catch (...) {  // out of memory: kick() misses this one
+      }
+    }
+    return shard.socket_callback()(easy, s, what, userp, socketp);
+  }
+
   // "https://host:port" of a URL, as written: the scheme and authority.
   static std::string_view origin_of(std::string_view url) noexcept {
     std::size_t start = url.find("://");
@@ -322,7 +382,11 @@ class OriginRouter {
     auto shard =
         std::make_unique<MultiShard>(index, options_, on_socket_, on_timer_, owner_, any_fd_);
     shard->origin = origins_.size();
+    curl_multi_setopt(shard->get(), CURLMOPT_SOCKETFUNCTION, &OriginRouter::watch_socket);
     curl_multi_setopt(shard->get(), CURLMOPT_MAX_HOST_CONNECTIONS, 1L);
+    // An h2 origin's handle may hold more connections than a shard's cache keeps.
+    if (options_.h2_connections_per_origin > MultiShard::kCachedConnections)
+      curl_multi_setopt(shard->get(), CURLMOPT_MAXCONNECTS, options_.h2_connections_per_origin);
     if (options_.h2_max_streams > 0)
       curl_multi_setopt(shard->get(), CURLMOPT_MAX_CONCURRENT_STREAMS, options_.h2_max_streams);
     Origin origin;
@@ -346,6 +410,7 @@ class OriginRouter {
   bool enabled_;
   bool expiring_ = false;
   std::vector<Origin> origins_;
+  std::vector<curl_socket_t> kicking_;                  // kick()'s copy of a handle's sockets
   std::unordered_map<std::string, std::size_t> index_;  // by the key as written (case kept)
   std::size_t last_ = MultiShard::kNoOrigin;            // the last origin routed to
   std::optional<Clock::time_point> next_deadline_;      // of the held calls, at the earliest

@@ -98,6 +98,7 @@ class ShardSet {
     curl_multi_remove_handle(shard.get(), handle.get());
     handle.shard = nullptr;
     --shard.transfers;
+    router_.ended(shard, handle);
     if (shard.origin == MultiShard::kNoOrigin)
       room_hint_ = std::min<std::size_t>(room_hint_, shard.index());
   }
@@ -144,15 +145,24 @@ class ShardSet {
 
   // Calls f on each multi handle acted on this turn, once. Completing a call may run an
   // inline continuation that starts calls: the list being read is set aside first, so
-  // nothing it does can change it.
+  // nothing it does can change it. Then the handles kicked for a failed h2 stream
+  // (OriginRouter::kick), once more, for the transfers the kick ended: kicked again at the
+  // next turn at the earliest, so calls started by continuations cannot keep it going.
   template <class F>
   void collect(F&& f) {
-    collecting_.swap(touched_);
-    for (MultiShard* shard : collecting_) {
-      shard->touched = false;
-      f(*shard);
+    for (int pass = 0; pass < 2; ++pass) {
+      collecting_.swap(touched_);
+      for (MultiShard* shard : collecting_) {
+        shard->touched = false;
+        f(*shard);
+        if (pass == 0)
+          router_.kick(*shard, [&](curl_socket_t s) {
+            act(*shard, s, CURL_CSELECT_IN);
+            return running_;
+          });
+      }
+      collecting_.clear();
     }
-    collecting_.clear();
   }
 
   // The earliest libcurl timer of any multi handle, to f.
