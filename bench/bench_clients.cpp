@@ -22,6 +22,8 @@
 //   http_task_inline  the same with then(inline_executor, ...): continuations run on the
 //                 loop thread, which starts the next call from its own turn
 //   http_task_pool  the same with continuations on a pool of 2 threads (the user's own)
+//   http_task_poll, http_task_epoll
+//                 http_task with ClientOptions::loop_backend forced (http_task: automatic)
 //   raw_epoll     hand-written libcurl multi_socket_action + epoll, easy handles reused:
 //                 the limit http_task is measured against
 //   raw_poll      hand-written curl_multi_poll + curl_multi_perform
@@ -77,6 +79,8 @@ struct Config {
   double heap_at = 0.0;          // > 0: the heap snapshot's time (seconds after the start)
   std::string ca_file;           // https: the CA every client verifies the server against
   bool origin_policies = false;  // http_task: circuit breaker and per-origin statistics on
+  // http_task: ClientOptions::loop_backend (http_task_poll, http_task_epoll force one).
+  http_task::LoopBackend backend = http_task::LoopBackend::automatic;
 };
 
 // Hands out the right to start one more call: a fixed count, or until a deadline.
@@ -232,6 +236,7 @@ http_task::ClientOptions http_task_options(const Config& c) {
   // Breaker on with defaults that never open against a healthy server, statistics on.
   options.circuit_breaker.enabled = c.origin_policies;
   options.origin_stats = c.origin_policies;
+  options.loop_backend = c.backend;
   return options;
 }
 
@@ -627,7 +632,8 @@ CpuTime cpu_seconds() {
   std::fprintf(
       stderr,
       "usage: bench_clients --client "
-      "http_task|http_task_then|http_task_inline|http_task_pool|raw_epoll|raw_poll|"
+      "http_task|http_task_poll|http_task_epoll|http_task_then|http_task_inline|http_task_pool|"
+      "raw_epoll|raw_poll|"
       "threads|cpr_model|cpr_defaults|"
       "sequential "
       "--url URL [--method GET|POST] [--concurrency C] (--calls N | --seconds S) "
@@ -679,7 +685,9 @@ int main(int argc, char** argv) {
   }
   CpuTime cpu0 = cpu_seconds();
   auto t0 = Clock::now();
-  if (c.client == "http_task")
+  if (c.client == "http_task_poll") c.backend = http_task::LoopBackend::poll;
+  if (c.client == "http_task_epoll") c.backend = http_task::LoopBackend::epoll;
+  if (c.client == "http_task" || c.client == "http_task_poll" || c.client == "http_task_epoll")
     run_http_task(c, t);
   else if (c.client == "http_task_then")
     run_http_task_then(c, t, ContinueOn::completion_thread);

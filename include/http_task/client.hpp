@@ -173,6 +173,10 @@ class Client {
   /// (poll, epoll, libuv, Asio's posix::stream_descriptor): watch native_handle() for
   /// readability and call run_once(0ms) when it is readable or when next_timeout() has
   /// passed. Call both from the driving thread.
+  ///
+  /// -1 on the poll backend (ClientOptions::loop_backend, docs/loop-backends.md), which
+  /// has no such descriptor: poll(2) cannot be watched from another event loop without a
+  /// thread of its own. Ask for LoopBackend::epoll (Linux) to host a Client this way.
   int native_handle() const noexcept { return loop_->fd(); }
   /// How long until run_once() has work without the descriptor becoming readable: 0
   /// when continuations are waiting, negative when no timer is pending (see

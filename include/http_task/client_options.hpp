@@ -78,6 +78,24 @@ enum class HttpVersion {
   h2_required,
 };
 
+/// How a Client's loop waits for its sockets (ClientOptions::loop_backend;
+/// docs/loop-backends.md).
+enum class LoopBackend {
+  /// epoll where it exists (Linux), poll elsewhere. The environment variable
+  /// HTTP_TASK_LOOP_BACKEND=epoll|poll, when set, overrides it (for running a test
+  /// suite on either backend); any other value makes the Client constructor throw
+  /// std::invalid_argument.
+  automatic,
+  /// Linux's epoll: a turn costs O(ready sockets), and Client::native_handle() is a
+  /// descriptor another event loop can watch. Where epoll is absent (macOS, the BSDs, or
+  /// HTTP_TASK_NO_EPOLL defined), the Client constructor throws std::invalid_argument.
+  epoll,
+  /// POSIX poll(2), on every system libcurl runs on: a turn costs O(open sockets).
+  /// Client::native_handle() is then -1: a Client hosted in another event loop needs
+  /// epoll.
+  poll,
+};
+
 /// What a Client is configured with; read once, by the Client constructor.
 ///
 /// The defaults suit a webhook client: bounded timeouts and sizes, TLS verified, no
@@ -183,6 +201,8 @@ struct ClientOptions {
   /// Whether the Client starts its own loop thread. false: the Client starts no thread;
   /// the application drives it (Client::run_once(), Client::run()).
   bool own_thread = true;
+  /// How the loop waits for its sockets: epoll or poll(2) (docs/loop-backends.md).
+  LoopBackend loop_backend = LoopBackend::automatic;
 
   /// The proxy every call goes through (docs/proxies-and-sockets.md); empty: none.
   ///

@@ -146,6 +146,9 @@ TEST_CASE("destroying an undriven Client cancels its calls and runs their contin
 TEST_CASE("an application's own poll() loop can host the Client", "[user_driven]") {
   ClientOptions options;
   options.own_thread = false;
+  // native_handle() is the epoll backend's (-1 on poll's): epoll also when
+  // HTTP_TASK_LOOP_BACKEND=poll (the asan-poll preset) makes poll the default.
+  options.loop_backend = LoopBackend::epoll;
   Client client(options);
   auto r = URL(server_url("/slow?ms=200"), client).get_async<std::string>();
   auto continued =
@@ -175,6 +178,9 @@ TEST_CASE("an application's own poll() loop can host the Client", "[user_driven]
 TEST_CASE("a poll() loop times out calls on every multi handle", "[user_driven]") {
   ClientOptions options;
   options.own_thread = false;
+  // native_handle() is the epoll backend's (-1 on poll's): epoll also when
+  // HTTP_TASK_LOOP_BACKEND=poll (the asan-poll preset) makes poll the default.
+  options.loop_backend = LoopBackend::epoll;
   options.timeout = 300ms;
   Client client(options);
   URL stalled(server_url("/slow?ms=30000"), client);

@@ -1,14 +1,15 @@
 // SPDX-License-Identifier: MIT
-// The engine: curl multi handles driven through multi_socket_action, with epoll
-// watching only the sockets libcurl names, so a turn costs O(ready sockets) rather
-// than O(transfers) and 10,000 calls in flight stay cheap. Everything here runs on the
-// thread that holds the loop's role (driver.hpp), one at a time; other threads reach it
-// only through the Inbox. This file is the turn and a call's way through the loop; its
-// parts: shard_set.hpp (the multi handles, the epoll set, libcurl's socket callbacks),
-// transfer_setup.hpp (an easy handle set up for a call, the answer's callbacks),
-// retry_queue.hpp (whether and when to try again), curl_outcome.hpp (an attempt's end
-// to the call's outcome), detail/policy/origin_policies.hpp (the rate limit, circuit
-// breaker, statistics and delivery rules of each origin).
+// The engine: curl multi handles driven through multi_socket_action, with a Poller
+// (epoll, or poll(2) where epoll is absent or asked against: poller.hpp) watching only the
+// sockets libcurl names, so a turn costs O(ready sockets), or O(open sockets) with
+// poll(2), rather than O(transfers), and 10,000 calls in flight stay cheap. Everything here runs on
+// the thread that holds the loop's role (driver.hpp), one at a time; other threads reach it only
+// through the Inbox. This file is the turn and a call's way through the loop; its parts:
+// shard_set.hpp (the multi handles, the Poller, libcurl's socket callbacks), transfer_setup.hpp (an
+// easy handle set up for a call, the answer's callbacks), retry_queue.hpp (whether and when to try
+// again), curl_outcome.hpp (an attempt's end to the call's outcome),
+// detail/policy/origin_policies.hpp (the rate limit, circuit breaker, statistics and delivery rules
+// of each origin).
 //
 // Out of memory: every call completes, whatever allocation fails. A call the loop
 // holds sits in exactly one of: a command (commands_, the Inbox's queue), active_
@@ -33,6 +34,7 @@
 
 #include <http_task/client_options.hpp>
 #include <http_task/detail/future/outcome.hpp>
+#include <http_task/detail/loop/backend_choice.hpp>
 #include <http_task/detail/loop/curl_global.hpp>
 #include <http_task/detail/loop/curl_outcome.hpp>
 #include <http_task/detail/loop/driver.hpp>
@@ -40,7 +42,7 @@
 #include <http_task/detail/loop/handle_pool.hpp>
 #include <http_task/detail/loop/inbox.hpp>
 #include <http_task/detail/loop/multi_shard.hpp>
-#include <http_task/detail/loop/owned_fd.hpp>
+#include <http_task/detail/loop/poller.hpp>
 #include <http_task/detail/loop/retry_queue.hpp>
 #include <http_task/detail/loop/shard_set.hpp>
 #include <http_task/detail/loop/transfer.hpp>
@@ -49,7 +51,6 @@
 #include <http_task/error.hpp>
 
 #include <curl/curl.h>
-#include <sys/epoll.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -71,25 +72,24 @@ class EventLoop final : public Driver::Engine {
   explicit EventLoop(const ClientOptions& options)
       // libcurl's global setup comes before any of its objects: the members below make
       // the share handle and the first multi handle.
-      : options_(options), epoll_fd_((ensure_curl_global_init(), ::epoll_create1(EPOLL_CLOEXEC))) {
-    if (epoll_fd_ < 0) throw std::system_error(errno, std::generic_category(), "epoll_create1");
-    epoll_event ev{};
-    ev.events = EPOLLIN;
-    ev.data.fd = inbox_->fd();
-    if (::epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, inbox_->fd(), &ev) < 0)
-      throw std::system_error(errno, std::generic_category(), "epoll_ctl");
+      : options_(options),
+        backend_(resolve_loop_backend(options.loop_backend)),
+        poller_((ensure_curl_global_init(), make_poller(backend_))) {
+    // The inbox's wake-up descriptor, under key 0 (ShardSet::act_on).
+    if (int err = poller_->watch(inbox_->fd(), 0, true, false, false))
+      throw std::system_error(err, std::generic_category(), poller_->watcher());
   }
 
   EventLoop(const EventLoop&) = delete;
   EventLoop& operator=(const EventLoop&) = delete;
 
-  // The epoll descriptor, the header list and the multi handles are members that free
+  // The Poller, the header list and the multi handles are members that free
   // themselves, as the constructor may throw after making them (out of descriptors,
   // out of memory).
   ~EventLoop() {
     shutdown();
     handles_.clear();
-    shards_.clear();  // while the epoll descriptor is open: libcurl may unregister sockets
+    shards_.clear();  // while the Poller is there: libcurl may unregister sockets
   }
 
   const std::shared_ptr<Inbox>& inbox() const noexcept { return inbox_; }
@@ -97,18 +97,19 @@ class EventLoop final : public Driver::Engine {
   // Per-origin statistics and breaker states (OriginTable::stats(), state()): any thread.
   const OriginTable& origins() const noexcept { return policies_.origins(); }
 
-  // For hosting the loop in another event loop: this epoll descriptor turns readable
-  // when a turn has work; next_timeout_ms() (-1: none) says when one is due anyway.
-  // Driving thread only.
-  int fd() const noexcept { return epoll_fd_; }
+  // For hosting the loop in another event loop: this descriptor (the epoll set; -1 on the
+  // poll backend, which has none) turns readable when a turn has work; next_timeout_ms()
+  // (-1: none) says when one is due anyway. Driving thread only.
+  int fd() const noexcept { return poller_->fd(); }
+  // The backend in use (epoll or poll), automatic resolved.
+  LoopBackend backend() const noexcept { return backend_; }
   int next_timeout_ms() const { return wait_ms(-1); }
 
   // One turn: waits at most max_wait_ms (-1: until something happens), does all
   // that is ready, and returns whether the loop still accepts work.
   bool turn(int max_wait_ms) override {
     LoopRoleScope role;  // for an EventLoop driven directly (run_once)
-    int n = ::epoll_wait(epoll_fd_, events_, kMaxEvents, wait_ms(max_wait_ms));
-    if (n < 0) n = 0;  // EINTR: just take another turn
+    const int n = poller_->wait(events_, kMaxEvents, wait_ms(max_wait_ms));
     const bool inbox_woke = shards_.act_on(events_, n);
     const auto now = Clock::now();
     shards_.act_on_timers(now);
@@ -444,21 +445,23 @@ class EventLoop final : public Driver::Engine {
   }
 
   const ClientOptions& options_;
-  std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>();
-  OwnedFd epoll_fd_;               // declared before the shards, so it outlives them
-  TransferSetup setup_{options_};  // and this, with the TLS cache, before handles and shards
+  LoopBackend backend_;  // epoll or poll
+  // The portable backend wakes through a pipe, epoll's through an eventfd (inbox.hpp).
+  std::shared_ptr<Inbox> inbox_ = std::make_shared<Inbox>(backend_ == LoopBackend::poll);
+  std::unique_ptr<Poller> poller_;  // declared before the shards, so it outlives them
+  TransferSetup setup_{options_};   // and this, with the TLS cache, before handles and shards
   // Made up front: completing a call when memory ran out must not need any.
   std::exception_ptr out_of_memory_ = std::make_exception_ptr(
       TransportError(CURLE_OUT_OF_MEMORY, "Out of memory in the event loop"));
   std::vector<std::shared_ptr<Transfer>> active_;
-  ShardSet shards_{options_, epoll_fd_, active_, out_of_memory_};
+  ShardSet shards_{options_, *poller_, inbox_->fd(), active_, out_of_memory_};
   int answered_sleepers_ = 0;
   bool closing_ = false;
   HandlePool handles_{Clock::now()};  // the idle easy handles
   RetryQueue retries_;
   OriginPolicies policies_{options_, out_of_memory_};  // rate limit, breaker, statistics
   std::vector<Inbox::Command> commands_;
-  epoll_event events_[kMaxEvents];
+  ReadyEvent events_[kMaxEvents];
 };
 
 }  // namespace detail

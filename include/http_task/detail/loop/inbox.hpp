@@ -1,20 +1,16 @@
 // SPDX-License-Identifier: MIT
 // The only door into the loop: threads queue commands here and wake whoever runs the
-// loop (driver.hpp) through an eventfd; libcurl handles are never touched by two
+// loop (driver.hpp) through a WakeSignal (an eventfd, or a pipe on the portable
+// backend, wake_signal.hpp); libcurl handles are never touched by two
 // threads at once.
 #pragma once
 
-#include <http_task/detail/loop/owned_fd.hpp>
-
-#include <sys/eventfd.h>
-#include <unistd.h>
+#include <http_task/detail/loop/wake_signal.hpp>
 
 #include <atomic>
-#include <cerrno>
-#include <cstdint>
+#include <cstddef>
 #include <memory>
 #include <mutex>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -32,13 +28,12 @@ class Inbox {
     std::shared_ptr<Transfer> call;
   };
 
-  Inbox() : fd_(::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) {
-    if (fd_ < 0) throw std::system_error(errno, std::generic_category(), "eventfd");
-  }
+  // use_pipe: wake through a pipe rather than an eventfd (the portable backend).
+  explicit Inbox(bool use_pipe = false) : wake_(use_pipe) {}
   Inbox(const Inbox&) = delete;
   Inbox& operator=(const Inbox&) = delete;
 
-  int fd() const noexcept { return fd_; }
+  int fd() const noexcept { return wake_.fd(); }
 
   // Returns false when the loop is closed: the caller must answer the call itself.
   // Out of memory, it throws, and the caller (start_with()) answers the call too: the
@@ -81,10 +76,10 @@ class Inbox {
     return closed_;
   }
 
-  // The loop's driver: takes everything queued so far. fd_readable: epoll reported the
-  // eventfd, which must then be read or it stays readable. Otherwise it is read only
+  // The loop's driver: takes everything queued so far. fd_readable: the wait reported the
+  // descriptor, which must then be read or it stays readable. Otherwise it is read only
   // when a wake-up was written: a syscall saved per call queued by the thread that runs
-  // the loop. The eventfd is read before the queue is taken, never after: a wake-up
+  // the loop. The descriptor is read before the queue is taken, never after: a wake-up
   // written for a command pushed after the queue was taken must stay for the next turn.
   void take(std::vector<Command>& out, bool fd_readable) {
     self_posted_.store(false, std::memory_order_relaxed);
@@ -93,10 +88,7 @@ class Inbox {
       std::lock_guard<std::mutex> lock(mutex_);
       read = wake_pending_;
     }
-    std::uint64_t counter;
-    if (read)
-      while (::read(fd_, &counter, sizeof counter) > 0) {
-      }
+    if (read) wake_.drain();
     std::lock_guard<std::mutex> lock(mutex_);
     out.swap(queue_);
     wake_pending_ = false;
@@ -129,14 +121,9 @@ class Inbox {
   }
 
  private:
-  void wake() noexcept {
-    std::uint64_t one = 1;
-    // EAGAIN means the counter is already non-zero: the loop is awake anyway.
-    while (::write(fd_, &one, sizeof one) < 0 && errno == EINTR) {
-    }
-  }
+  void wake() noexcept { wake_.signal(); }
 
-  OwnedFd fd_;
+  WakeSignal wake_;
   mutable std::mutex mutex_;
   std::vector<Command> queue_;
   bool wake_pending_ = false;

@@ -4,7 +4,7 @@
 // reusable connection by walking every connection its multi handle has to that host:
 // with one multi handle the walk grows with the calls in flight, so each call costs in
 // proportion to them and starting N calls at once costs N squared (bench/README.md). A
-// shard bounds the walk; all shards share the loop's epoll set, thread and timers.
+// shard bounds the walk; all shards share the loop's Poller, thread and timers.
 #pragma once
 
 #include <http_task/client_options.hpp>
@@ -105,10 +105,18 @@ class MultiShard {
   }
 
   static void mark_wakeup_socket(int fd) noexcept {
-    int domain = 0;
     int type = 0;
+#ifdef SO_DOMAIN
+    int domain = 0;
     socklen_t len = sizeof domain;
     if (::getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0 || domain != AF_UNIX) return;
+#else  // macOS has no SO_DOMAIN: the bound address's family says the same
+    sockaddr_storage address{};
+    socklen_t len = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &len) < 0 ||
+        address.ss_family != AF_UNIX)
+      return;
+#endif
     len = sizeof type;
     if (::getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0 || type != SOCK_STREAM) return;
     int flags = ::fcntl(fd, F_GETFD);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // The loop's curl multi handles: the ordinary shards (multi_shard.hpp says why there
-// are several) and the origins' (origin_router.hpp), the epoll set their sockets are
-// watched in, and libcurl's socket and timer callbacks. A socket epoll refuses, or a
+// are several) and the origins' (origin_router.hpp), the Poller their sockets are
+// watched in (epoll or poll(2), poller.hpp), and libcurl's socket and timer callbacks. A
+// socket the Poller refuses, or a
 // multi handle that fails, marks the calls it strands (Transfer::loop_failure) and
 // raises watch_failed(); the loop then ends them (EventLoop::fail_unwatched). The
 // loop's driving thread only.
@@ -17,11 +18,11 @@
 #include <http_task/detail/loop/easy_handle.hpp>
 #include <http_task/detail/loop/multi_shard.hpp>
 #include <http_task/detail/loop/origin_router.hpp>
+#include <http_task/detail/loop/poller.hpp>
 #include <http_task/detail/loop/transfer.hpp>
 #include <http_task/error.hpp>
 
 #include <curl/curl.h>
-#include <sys/epoll.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -45,13 +46,18 @@ class ShardSet {
  public:
   using Clock = std::chrono::steady_clock;
 
-  // epoll_fd: the loop's epoll set, which outlives this. active: the loop's calls on the
-  // wire, read to mark those of a failed multi handle. out_of_memory: the error made
-  // up front for when memory runs out.
-  ShardSet(const ClientOptions& options, int epoll_fd,
+  // poller: the loop's, which outlives this. any_fd: an open descriptor of the loop's
+  // (MultiShard says what for). active: the loop's calls on the wire, read to mark those
+  // of a failed multi handle. out_of_memory: the error made up front for when memory
+  // runs out.
+  ShardSet(const ClientOptions& options, Poller& poller, int any_fd,
            const std::vector<std::shared_ptr<Transfer>>& active,
            const std::exception_ptr& out_of_memory)
-      : options_(options), epoll_fd_(epoll_fd), active_(active), out_of_memory_(out_of_memory) {
+      : options_(options),
+        poller_(poller),
+        any_fd_(any_fd),
+        active_(active),
+        out_of_memory_(out_of_memory) {
     // libcurl counts connection caps per multi handle: with one, they mean what they say.
     if (options_.max_host_connections > 0 || options_.max_total_connections > 0)
       shard_limit_ = std::numeric_limits<std::size_t>::max();
@@ -61,7 +67,7 @@ class ShardSet {
   ShardSet(const ShardSet&) = delete;
   ShardSet& operator=(const ShardSet&) = delete;
 
-  // Closes every multi handle, while the epoll set is open: libcurl may unregister sockets.
+  // Closes every multi handle, while the Poller is there: libcurl may unregister sockets.
   void clear() noexcept {
     shards_.clear();
     router_.clear();
@@ -103,20 +109,19 @@ class ShardSet {
       room_hint_ = std::min<std::size_t>(room_hint_, shard.index());
   }
 
-  // Acts on a turn's epoll events for the multi handles' sockets; returns whether the
-  // inbox's eventfd (key 0) was among them.
-  bool act_on(const epoll_event* events, int n) {
+  // Acts on a turn's ready descriptors for the multi handles' sockets; returns whether
+  // the inbox's wake-up descriptor (key 0) was among them.
+  bool act_on(const ReadyEvent* events, int n) {
+    static_assert(Poller::kIn == CURL_CSELECT_IN && Poller::kOut == CURL_CSELECT_OUT &&
+                  Poller::kErr == CURL_CSELECT_ERR);
     bool inbox_woke = false;
     for (int i = 0; i < n; ++i) {
-      const std::uint64_t key = events[i].data.u64;
-      if (key >> 32 == 0) {  // the inbox's eventfd
+      const std::uint64_t key = events[i].key;
+      if (key >> 32 == 0) {  // the inbox's wake-up descriptor
         inbox_woke = true;
         continue;
       }
-      int mask = 0;
-      if (events[i].events & EPOLLIN) mask |= CURL_CSELECT_IN;
-      if (events[i].events & EPOLLOUT) mask |= CURL_CSELECT_OUT;
-      if (events[i].events & (EPOLLERR | EPOLLHUP)) mask |= CURL_CSELECT_ERR;
+      const int mask = events[i].mask;
       // A shard closed in an earlier turn unregistered its sockets; should libcurl ever
       // leave one behind, its events are dropped rather than read past the shards.
       const std::uint64_t index = (key >> 32) - 1;
@@ -183,7 +188,7 @@ class ShardSet {
   void drop_idle_shards(std::size_t in_flight) {
     while (shards_.size() > 1 && shards_.back()->transfers == 0 && !shards_.back()->touched &&
            in_flight <= (shards_.size() - 1) * shard_limit_ / 2)
-      shards_.pop_back();  // curl_multi_cleanup: closes its connections, off the epoll set
+      shards_.pop_back();  // curl_multi_cleanup: closes its connections, off the Poller
     room_hint_ = std::min(room_hint_, shards_.size());
   }
 
@@ -216,7 +221,7 @@ class ShardSet {
     auto index = static_cast<std::uint32_t>(shards_.size());
     shards_.push_back(std::make_unique<MultiShard>(index, options_, &ShardSet::on_socket,
                                                    &ShardSet::on_timer, static_cast<void*>(this),
-                                                   epoll_fd_));
+                                                   any_fd_));
   }
 
   // One curl_multi_socket_action; the shard's finished transfers are read after the
@@ -248,7 +253,7 @@ class ShardSet {
     watch_failed_ = true;
   }
 
-  // A socket epoll refused (out of memory, the user's limit of watches): its transfer
+  // A socket the Poller refused (out of memory, the user's limit of epoll watches): its transfer
   // would wait for its timeout without ever being told the socket is ready.
   void unwatched(CURL* easy, int err) noexcept {
     void* p = nullptr;
@@ -260,8 +265,8 @@ class ShardSet {
     if (err != ENOMEM) {
       try {
         call.loop_failure = std::make_exception_ptr(TransportError(
-            CURLE_FAILED_INIT,
-            std::string("epoll_ctl refused the connection's socket: ") + std::strerror(err)));
+            CURLE_FAILED_INIT, std::string(poller_.watcher()) +
+                                   " refused the connection's socket: " + std::strerror(err)));
       } catch (...) {
       }
     }
@@ -274,22 +279,18 @@ class ShardSet {
     auto& shard = *static_cast<MultiShard*>(userp);
     auto& self = *static_cast<ShardSet*>(shard.owner());
     if (what == CURL_POLL_REMOVE) {
-      ::epoll_ctl(self.epoll_fd_, EPOLL_CTL_DEL, s, nullptr);
+      self.poller_.forget(s);
       return 0;
     }
-    epoll_event ev{};
-    ev.events = ((what & CURL_POLL_IN) ? EPOLLIN : 0u) | ((what & CURL_POLL_OUT) ? EPOLLOUT : 0u);
     // Which shard the socket is libcurl's in, and the socket: 0 above is the inbox.
-    ev.data.u64 = (std::uint64_t{shard.index()} + 1) << 32 | static_cast<std::uint32_t>(s);
-    // socketp marks sockets already in the epoll set; curl forgets it on REMOVE.
-    int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-    if (::epoll_ctl(self.epoll_fd_, op, s, &ev) < 0) {
-      op = (errno == EEXIST) ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
-      if (::epoll_ctl(self.epoll_fd_, op, s, &ev) < 0) {
-        // Not assigned: should libcurl name the socket again, ADD is tried again.
-        self.unwatched(easy, errno);
-        return 0;
-      }
+    const std::uint64_t key =
+        (std::uint64_t{shard.index()} + 1) << 32 | static_cast<std::uint32_t>(s);
+    // socketp marks sockets already watched; curl forgets it on REMOVE.
+    if (int err = self.poller_.watch(s, key, what & CURL_POLL_IN, what & CURL_POLL_OUT,
+                                     socketp != nullptr)) {
+      // Not assigned: should libcurl name the socket again, it is watched anew.
+      self.unwatched(easy, err);
+      return 0;
     }
     if (!socketp) curl_multi_assign(shard.get(), s, &self);
     return 0;
@@ -305,12 +306,13 @@ class ShardSet {
   }
 
   const ClientOptions& options_;
-  int epoll_fd_;
+  Poller& poller_;
+  int any_fd_;
   const std::vector<std::shared_ptr<Transfer>>& active_;
   std::exception_ptr out_of_memory_;
   std::vector<std::unique_ptr<MultiShard>> shards_;
   OriginRouter router_{options_, &ShardSet::on_socket, &ShardSet::on_timer,
-                       static_cast<void*>(this), epoll_fd_};
+                       static_cast<void*>(this), any_fd_};
   std::vector<MultiShard*> touched_;  // shards acted on this turn
   std::vector<MultiShard*> collecting_;
   std::size_t shard_limit_ = MultiShard::kShardTransfers;

@@ -21,6 +21,7 @@
 #include <http_task/version.hpp>
 
 #include <curl/curl.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -229,7 +230,13 @@ class TransferSetup {
         return CURL_SOCKET_BAD;  // not checked, so not connected
       }
     }
+#ifdef SOCK_CLOEXEC
     return ::socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+#else  // macOS: marked just after, a child forked by another thread in between inherits it
+    const curl_socket_t fd = ::socket(address->family, address->socktype, address->protocol);
+    if (fd >= 0) ::fcntl(fd, F_SETFD, FD_CLOEXEC);
+    return fd;
+#endif
   }
 
   const ClientOptions& options_;

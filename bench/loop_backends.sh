@@ -1,0 +1,124 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The loop backends against raw libcurl (bench/README.md, "Loop backends"): http_task with
+# the automatic choice, with epoll and with poll forced, beside raw_epoll
+# (multi_socket_action + epoll) and raw_poll (curl_multi_perform + curl_multi_poll), GET
+# and POST at 1, 16, 128 and 1024 in flight, against the benchmark's nginx, in one run,
+# the order rotated each time. Prints each run's JSON line, then per method and
+# concurrency the median req/s of each client and http_task's over the better raw mode.
+#
+# With --callgrind, then user-space instructions per call of each client (valgrind
+# callgrind, whole process, the difference between two call counts, as bench/run.sh takes
+# them), GET, at each concurrency: the figure that a shared machine does not swing.
+#
+# usage: bench/loop_backends.sh [--reps N] [--seconds S] [--concurrency "1 16 128 1024"]
+#                               [--build-dir DIR] [--out FILE] [--callgrind]
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build_dir="$root/build/bench"
+reps=3
+seconds=1
+concurrency="1 16 128 1024"
+out=""
+callgrind=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --reps) reps=$2; shift ;;
+    --seconds) seconds=$2; shift ;;
+    --concurrency) concurrency=$2; shift ;;
+    --build-dir) build_dir=$2; shift ;;
+    --out) out=$2; shift ;;
+    --callgrind) callgrind=1 ;;
+    *) echo "usage: $0 [--reps N] [--seconds S] [--concurrency LIST] [--build-dir DIR] [--out FILE] [--callgrind]" >&2; exit 2 ;;
+  esac
+  shift
+done
+cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DHTTP_TASK_BUILD_BENCH=ON -DHTTP_TASK_BUILD_TESTS=OFF -DHTTP_TASK_BUILD_EXAMPLES=OFF \
+  -DHTTP_TASK_INSTALL=OFF >/dev/null
+cmake --build "$build_dir" --target bench_clients >/dev/null
+clients_bin="$build_dir/bench/bench_clients"
+echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
+
+ulimit -n "$(ulimit -Hn)"
+work=$(mktemp -d /tmp/http_task_backends.XXXXXX)
+nginx_pid=""
+cleanup() {
+  [ -n "$nginx_pid" ] && { kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
+  rm -rf "$work"
+}
+trap cleanup EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+sed -e "s#@DIR@#$work#g; s#@FAST_PORT@#$port#g; s#@LOAD_ECHO@#load_module $echo_module;#" \
+  "$root/bench/nginx.conf.in" >"$work/nginx.conf"
+nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log" &
+nginx_pid=$!
+for _ in $(seq 50); do
+  curl -sf "http://127.0.0.1:$port/multiply" >/dev/null 2>&1 && break
+  sleep 0.1
+done
+
+results=${out:-$work/results.jsonl}
+: >"$results"
+clients=(http_task http_task_epoll http_task_poll raw_epoll raw_poll)
+rotate=0
+for rep in $(seq "$reps"); do
+  for method in GET POST; do
+    for c in $concurrency; do
+      n=${#clients[@]}
+      for i in $(seq 0 $((n - 1))); do
+        client=${clients[$(((i + rotate) % n))]}
+        line=$(HTTP_TASK_LOOP_BACKEND= "$clients_bin" --client "$client" \
+          --url "http://127.0.0.1:$port/multiply" --method "$method" --concurrency "$c" \
+          --seconds "$seconds" || true)
+        [ -n "$line" ] || line="{\"client\":\"$client\",\"method\":\"$method\",\"concurrency\":$c,\"ok\":0,\"failed\":-1,\"req_per_s\":0}"
+        echo "$line" | tee -a "$results"
+      done
+      rotate=$((rotate + 1))
+    done
+  done
+done
+python3 - "$results" <<'PY'
+import json, statistics, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+clients = ["http_task", "http_task_epoll", "http_task_poll", "raw_epoll", "raw_poll"]
+print("| method | in flight | " + " | ".join(clients) +
+      " | automatic / best raw | epoll / best raw | poll / best raw |")
+print("|---|---:|" + "---:|" * (len(clients) + 3))
+for method in ("GET", "POST"):
+    for c in sorted({r["concurrency"] for r in rows}):
+        med = {}
+        for cl in clients:
+            rs = [r["req_per_s"] for r in rows
+                  if r["client"] == cl and r["method"] == method and r["concurrency"] == c]
+            med[cl] = statistics.median(rs) if rs else 0.0
+        best = max(med["raw_epoll"], med["raw_poll"]) or 1.0
+        print(f"| {method} | {c} | " + " | ".join(f"{med[cl]:,.0f}" for cl in clients) +
+              f" | {med['http_task'] / best:.2f} | {med['http_task_epoll'] / best:.2f} |"
+              f" {med['http_task_poll'] / best:.2f} |")
+PY
+
+[ $callgrind -eq 1 ] || exit 0
+echo
+echo "| in flight | $(printf '%s | ' "${clients[@]}")automatic / best raw |"
+echo "|---:|$(printf -- '---:|%.0s' "${clients[@]}")---:|"
+for c in $concurrency; do
+  small=$((c < 1000 ? 1000 : 2 * c))
+  large=$((small + (c < 1000 ? 2000 : 2 * c)))
+  declare -A ir=()
+  for client in "${clients[@]}"; do
+    for n in $small $large; do
+      HTTP_TASK_LOOP_BACKEND= valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+        "$clients_bin" --client "$client" --url "http://127.0.0.1:$port/multiply" \
+        --concurrency "$c" --calls "$n" >/dev/null 2>"$work/cg_$n.log" || true
+    done
+    a=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg_$small.log")
+    b=$(sed -n 's/.*Collected : \([0-9]*\).*/\1/p' "$work/cg_$large.log")
+    ir[$client]=$(((b - a) / (large - small)))
+  done
+  best=${ir[raw_epoll]}
+  [ "${ir[raw_poll]}" -lt "$best" ] && best=${ir[raw_poll]}
+  row="| $c |"
+  for client in "${clients[@]}"; do row+=" ${ir[$client]} |"; done
+  echo "$row $(python3 -c "print(f'{${ir[http_task]} / $best:.2f}')") |"
+done
