@@ -1,13 +1,13 @@
 // SPDX-License-Identifier: MIT
-// The engine: curl multi handles driven through multi_socket_action, with a Poller
-// (epoll, or poll(2) where epoll is absent or asked against: poller.hpp) watching only the
-// sockets libcurl names, so a turn costs O(ready sockets), or O(open sockets) with
-// poll(2), rather than O(transfers), and 10,000 calls in flight stay cheap. Everything here runs on
-// the thread that holds the loop's role (driver.hpp), one at a time; other threads reach it only
-// through the Inbox. This file is the turn and a call's way through the loop; its parts:
-// shard_set.hpp (the multi handles, the Poller, libcurl's socket callbacks), transfer_setup.hpp (an
-// easy handle set up for a call, the answer's callbacks), retry_queue.hpp (whether and when to try
-// again), curl_outcome.hpp (an attempt's end to the call's outcome).
+// The engine: curl multi handles driven through multi_socket_action, with epoll
+// watching only the sockets libcurl names, so a turn costs O(ready sockets) rather
+// than O(transfers) and 10,000 calls in flight stay cheap. Everything here runs on the
+// thread that holds the loop's role (driver.hpp), one at a time; other threads reach it
+// only through the Inbox. This file is the turn and a call's way through the loop; its
+// parts: shard_set.hpp (the multi handles, the Poller: epoll or poll(2), poller.hpp),
+// transfer_setup.hpp (an easy handle set up for a call, the answer's callbacks),
+// retry_queue.hpp (whether and when to try again), curl_outcome.hpp (an attempt's end
+// to the call's outcome).
 //
 // Out of memory: every call completes, whatever allocation fails. A call the loop
 // holds sits in exactly one of: a command (commands_, the Inbox's queue), active_
