@@ -1,15 +1,14 @@
 // SPDX-License-Identifier: MIT
 // The engine: curl multi handles driven through multi_socket_action, with a Poller
-// (epoll, or poll(2) where epoll is absent or asked against: poller.hpp) watching only the
-// sockets libcurl names, so a turn costs O(ready sockets), or O(open sockets) with
-// poll(2), rather than O(transfers), and 10,000 calls in flight stay cheap. Everything here runs on
-// the thread that holds the loop's role (driver.hpp), one at a time; other threads reach it only
-// through the Inbox. This file is the turn and a call's way through the loop; its parts:
-// shard_set.hpp (the multi handles, the Poller, libcurl's socket callbacks), transfer_setup.hpp (an
-// easy handle set up for a call, the answer's callbacks), retry_queue.hpp (whether and when to try
-// again), curl_outcome.hpp (an attempt's end to the call's outcome),
-// detail/policy/origin_policies.hpp (the rate limit, circuit breaker, statistics and delivery rules
-// of each origin).
+// (epoll, or poll(2) where epoll is absent or asked for: poller.hpp) watching only the
+// sockets libcurl names, so a turn costs O(ready sockets), or O(open sockets) with poll(2),
+// rather than O(transfers). Everything here runs on the thread that holds the loop's role
+// (driver.hpp), one at a time; other threads reach it only through the Inbox. This file is
+// the turn and a call's way through the loop; its parts: shard_set.hpp (the multi handles,
+// libcurl's socket callbacks), transfer_setup.hpp (an easy handle set up for a call, the
+// answer's callbacks), retry_queue.hpp (whether and when to try again), curl_outcome.hpp
+// (an attempt's end to the call's outcome), detail/policy/origin_policies.hpp (each
+// origin's rate limit, circuit breaker, statistics and delivery rules).
 //
 // Out of memory: every call completes, whatever allocation fails. A call the loop
 // holds sits in exactly one of: a command (commands_, the Inbox's queue), active_
