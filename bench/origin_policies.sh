@@ -26,12 +26,9 @@ while [ $# -gt 0 ]; do
   esac
   shift
 done
-cmake -S "$root" -B "$build_dir" -G Ninja -DCMAKE_BUILD_TYPE=Release \
-  -DHTTP_TASK_BUILD_BENCH=ON -DHTTP_TASK_BUILD_TESTS=OFF -DHTTP_TASK_BUILD_EXAMPLES=OFF \
-  -DHTTP_TASK_INSTALL=OFF >/dev/null
-cmake --build "$build_dir" --target bench_clients >/dev/null
+source "$root/bench/fast_nginx.sh"
+build_bench_clients "$build_dir"
 clients_bin="$build_dir/bench/bench_clients"
-echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
 
 ulimit -n "$(ulimit -Hn)"
 work=$(mktemp -d /tmp/http_task_policies.XXXXXX)
@@ -41,15 +38,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-sed -e "s#@DIR@#$work#g; s#@FAST_PORT@#$port#g; s#@LOAD_ECHO@#load_module $echo_module;#" \
-  "$root/bench/nginx.conf.in" >"$work/nginx.conf"
-nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log" &
-nginx_pid=$!
-for _ in $(seq 50); do
-  curl -sf "http://127.0.0.1:$port/multiply" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+port=$(free_port)
+start_fast_nginx "$port"
 
 results="$work/results.jsonl"
 for c in 16 1024; do

@@ -80,9 +80,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 echo_module=/usr/lib/nginx/modules/ngx_http_echo_module.so
 [ -f "$echo_module" ] || { echo "run.sh: $echo_module missing (apt-get install libnginx-mod-http-echo)" >&2; exit 1; }
+source "$root/bench/fast_nginx.sh"
 
 # https and h2 (bench/README.md, "https and HTTP/2"): nginx over TLS 1.3 with a CA and
 # certificate made here (ECDSA P-256), one port HTTP/1.1 only, one h2; http_task and
@@ -160,14 +160,7 @@ results="$out/results.jsonl"
 : >"$results"
 
 port=$(free_port)
-sed -e "s#@DIR@#$work#g; s#@FAST_PORT@#$port#g; s#@LOAD_ECHO@#load_module $echo_module;#" \
-  "$root/bench/nginx.conf.in" >"$work/nginx.conf"
-nginx -c "$work/nginx.conf" -p "$work" -e "$work/nginx-error.log" &
-nginx_pid=$!
-for _ in $(seq 50); do
-  curl -sf "http://127.0.0.1:$port/multiply" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+start_fast_nginx "$port"
 fast_url="http://127.0.0.1:$port/multiply"
 slow_url="http://127.0.0.1:$port/slow"
 spread_url="http://127.0.0.1:$port/spread"
