@@ -37,16 +37,7 @@ source "$root/bench/fast_nginx.sh"
 build_bench_clients "$build_dir"
 clients_bin="$build_dir/bench/bench_clients"
 
-ulimit -n "$(ulimit -Hn)"
-work=$(mktemp -d /tmp/http_task_backends.XXXXXX)
-nginx_pid=""
-cleanup() {
-  [ -n "$nginx_pid" ] && { kill "$nginx_pid" 2>/dev/null || true; wait "$nginx_pid" 2>/dev/null || true; }
-  rm -rf "$work"
-}
-trap cleanup EXIT
-port=$(free_port)
-start_fast_nginx "$port"
+bench_with_fast_nginx backends
 
 results=${out:-$work/results.jsonl}
 : >"$results"
