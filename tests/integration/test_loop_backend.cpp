@@ -8,6 +8,7 @@
 
 #include <http_task/http_task.hpp>
 
+#include "support/drive.hpp"
 #include "support/outcomes.hpp"
 #include "support/webhook_urls.hpp"
 
@@ -23,6 +24,7 @@
 
 using namespace http_task;
 using namespace std::chrono_literals;
+using http_task_test::drive_until;
 using http_task_test::server_url;
 
 namespace {
@@ -55,16 +57,6 @@ class ScopedBackendVariable {
   static constexpr const char* kName = "HTTP_TASK_LOOP_BACKEND";
   std::optional<std::string> saved_;
 };
-
-template <class Done>
-bool drive_until(Client& client, Done done) {
-  auto guard = std::chrono::steady_clock::now() + 60s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > guard) return false;
-    client.run_once(50ms);
-  }
-  return true;
-}
 
 }  // namespace
 

@@ -4,6 +4,7 @@
 
 #include <http_task/http_task.hpp>
 
+#include "support/drive.hpp"
 #include "support/outcomes.hpp"
 #include "support/webhook_urls.hpp"
 
@@ -18,6 +19,7 @@
 
 using namespace http_task;
 using namespace std::chrono_literals;
+using http_task_test::drive_until;
 using http_task_test::server_url;
 
 namespace {
@@ -26,17 +28,6 @@ ClientOptions user_driven() {
   ClientOptions options;
   options.own_thread = false;
   return options;
-}
-
-// Drives until done() or a generous hang guard runs out.
-template <class Done>
-bool drive_until(Client& client, Done done) {
-  auto guard = std::chrono::steady_clock::now() + 60s;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > guard) return false;
-    client.run_once(50ms);
-  }
-  return true;
 }
 
 }  // namespace
