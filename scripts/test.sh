@@ -64,7 +64,7 @@ asan_poll() {
 
 fuzz() {
   # ctest -j runs the fuzzers side by side, one per core.
-  preset fuzz -DHTTP_TASK_FUZZ_SECONDS="${HTTP_TASK_FUZZ_SECONDS:-60}"
+  preset fuzz -DHTTP_TASK_FUZZ_SECONDS="${HTTP_TASK_FUZZ_SECONDS:-30}"
 }
 
 stage "install dependencies" ./scripts/install-deps.sh --interop
@@ -76,7 +76,7 @@ if ! $quick; then
   stage "asan preset: clang++-14, ASan + UBSan, poll loop backend" asan_poll
   stage "tsan preset: g++, TSan" preset tsan
   if compgen -G 'tests/fuzz/fuzz_*.cpp' >/dev/null; then
-    stage "fuzz preset: libFuzzer, ${HTTP_TASK_FUZZ_SECONDS:-60} s per target" fuzz
+    stage "fuzz preset: libFuzzer, ${HTTP_TASK_FUZZ_SECONDS:-30} s per target" fuzz
   else
     echo "test.sh: no tests/fuzz/fuzz_*.cpp yet, fuzz stage skipped"
     skipped=$((skipped + 1))
