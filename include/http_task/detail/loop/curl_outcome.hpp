@@ -5,7 +5,8 @@
 // curl_outcome() is a pure function of its inputs, so every mapping is tested without a
 // socket (tests/unit/test_curl_outcome.cpp); attempt_end() gathers them from the loop,
 // and attempt_outcome() is what the loop asks. start_failure() is the error of an
-// attempt that could not start.
+// attempt that could not start, h2_required_failure() of an
+// answer over HTTP/1.x to a Client that requires h2.
 #pragma once
 
 #include <http_task/client_options.hpp>
@@ -115,6 +116,19 @@ inline std::exception_ptr start_failure(const char* what, const char* detail,
                                         const std::exception_ptr& out_of_memory) noexcept {
   try {
     return std::make_exception_ptr(TransportError(CURLE_FAILED_INIT, std::string(what) + detail));
+  } catch (...) {
+    return out_of_memory;
+  }
+}
+
+// A Client that requires h2 got an answer over HTTP/1.x: the request was sent, so the
+// call fails rather than being retried; out_of_memory when the words cannot be made.
+inline std::exception_ptr h2_required_failure(const std::exception_ptr& out_of_memory) noexcept {
+  try {
+    return std::make_exception_ptr(
+        TransportError(CURLE_HTTP2,
+                       "the server answered over HTTP/1.x, and this Client requires h2 "
+                       "(HttpVersion::h2_required); the request was sent"));
   } catch (...) {
     return out_of_memory;
   }

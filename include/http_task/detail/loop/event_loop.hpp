@@ -25,7 +25,7 @@
 //   - collect_finished: the outcome (decoding, error words) is caught and replaced by
 //     out_of_memory_, made when the loop was; schedule_retry is caught and the call
 //     completes with its answer or out_of_memory_.
-//   - recycle: HandlePool::put_back is caught (the handle is then freed).
+//   - recycle: HandlePool::recycle catches put_back (the handle is then freed).
 //   - retire: the log hook's record is caught with the hook (send_call_record).
 // libcurl's own allocations fail inside libcurl, which ends the transfer with
 // CURLE_OUT_OF_MEMORY like any other error.
@@ -229,7 +229,8 @@ class EventLoop final : public Driver::Engine {
     MultiShard* shard = route.shard ? route.shard : shards_.shard_with_room();
     std::unique_ptr<EasyHandle> handle = shard ? take_easy() : nullptr;
     if (!handle) {
-      fail_to_start(*call, shard ? "curl_easy_init failed" : "curl_multi_init failed");
+      fail(*call, start_failure(shard ? "curl_easy_init failed" : "curl_multi_init failed", "",
+                                out_of_memory_));
       return;
     }
     call->begin_attempt();
@@ -262,7 +263,8 @@ class EventLoop final : public Driver::Engine {
       ++shard->transfers;
     } else {
       handle = detach(*call).handle;
-      fail_to_start(*call, "curl_multi_add_handle: ", curl_multi_strerror(mc));
+      fail(*call,
+           start_failure("curl_multi_add_handle: ", curl_multi_strerror(mc), out_of_memory_));
       recycle(std::move(handle));
     }
   }
@@ -289,15 +291,7 @@ class EventLoop final : public Driver::Engine {
       if (call.ready()) {                 // cancelled while the answer arrived
         retire(call);
       } else if (wrong_version) {
-        try {
-          call.complete(Outcome::failure(
-              TransportError(CURLE_HTTP2,
-                             "the server answered over HTTP/1.x, and this Client requires h2 "
-                             "(HttpVersion::h2_required); the request was sent")));
-        } catch (...) {  // the error's words ran out of memory
-          call.complete(Outcome::failure(out_of_memory_));
-        }
-        retire(call);
+        fail(call, h2_required_failure(out_of_memory_));
       } else if (auto delay = retries_.retry_delay(call, rc, easy, closing_);
                  delay && retries_.schedule_retry(keep, *delay)) {
       } else {
@@ -401,24 +395,11 @@ class EventLoop final : public Driver::Engine {
   }
 
   std::unique_ptr<EasyHandle> take_easy() {
-    auto handle = handles_.take();
-    if (handle) return handle;
-    handle = EasyHandle::create();
-    if (handle) setup_.configure_handle(*handle);
-    return handle;
+    return handles_.take_or_make([this](EasyHandle& handle) { setup_.configure_handle(handle); });
   }
 
   void recycle(std::unique_ptr<EasyHandle> handle) noexcept {
-    handle->end();
-    try {
-      handles_.put_back(std::move(handle), active_.size());
-    } catch (...) {  // no room to keep it idle: freed instead
-    }
-  }
-
-  // Fails a call whose attempt could not start (curl_outcome.hpp: start_failure).
-  void fail_to_start(Transfer& call, const char* what, const char* detail = "") noexcept {
-    fail(call, start_failure(what, detail, out_of_memory_));
+    handles_.recycle(std::move(handle), active_.size());
   }
 
   // Completes a call the loop holds with this error and retires it; never throws.

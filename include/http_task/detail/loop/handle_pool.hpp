@@ -45,6 +45,25 @@ class HandlePool {
     return handle;
   }
 
+  // take(), or else a new handle set up by configure; null when libcurl cannot make one.
+  template <class Configure>
+  std::unique_ptr<EasyHandle> take_or_make(Configure&& configure) {
+    auto handle = take();
+    if (handle) return handle;
+    handle = EasyHandle::create();
+    if (handle) configure(*handle);
+    return handle;
+  }
+
+  // A finished call's handle back: ended, then kept idle or, with no room, freed.
+  void recycle(std::unique_ptr<EasyHandle> handle, std::size_t in_flight) noexcept {
+    handle->end();
+    try {
+      put_back(std::move(handle), in_flight);
+    } catch (...) {  // no room to keep it idle: freed instead
+    }
+  }
+
   // A call went on the wire; in_flight counts it.
   void started(std::size_t in_flight) noexcept { peak_now_ = std::max(peak_now_, in_flight); }
 
